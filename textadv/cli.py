@@ -1,0 +1,53 @@
+"""The ``textadv`` command: thin subcommands that parse arguments and call the library.
+
+Each subcommand lives in ``textadv.commands.<module>`` and exposes ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Heavy imports (transformers, spaCy) happen
+inside ``run`` so that ``textadv --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+COMMANDS = {
+    "finetune": "textadv.commands.finetune",
+    "image-train": "textadv.commands.image_train",
+    "neighbours": "textadv.commands.neighbours",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="textadv", description="Adversarial robustness for text (and image) models.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue  # a subcommand not built yet in this checkout
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        # Bad input: one clear line, no traceback.
+        print(f"textadv {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

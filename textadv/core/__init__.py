@@ -1,0 +1,23 @@
+"""The modality-agnostic perturbation core: tensors only.
+
+Attacks are functions of closures (``loss_fn(x) -> [B]`` or ``logits_fn(x) -> [B, C]``), the tensor
+to perturb and a :class:`Threat`. Nothing here knows about tokens, pixels or transformers.
+"""
+from .context import attack_mode, eval_mode, frozen_batchnorm_stats, frozen_parameters
+from .fgsm import fgsm
+from .pgd import pgd
+from .threat import Threat, check_finite
+from .vat import kl_from_logits, vat_perturbation
+
+__all__ = [
+    "Threat",
+    "check_finite",
+    "fgsm",
+    "pgd",
+    "vat_perturbation",
+    "kl_from_logits",
+    "attack_mode",
+    "eval_mode",
+    "frozen_parameters",
+    "frozen_batchnorm_stats",
+]

@@ -1,0 +1,49 @@
+"""Virtual adversarial training term, Miyato et al. (2018; 2017 for text), PAPERS.md §6-7.
+
+    weight · mean_b KL(p(·|x_b) ‖ p(·|x_b + r_vadv))
+
+On the labelled batch the clean logits of the supervised pass are reused (p is a constant); with a
+separate unlabeled batch (semi-supervised VAT) its clean logits are computed without a graph.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from ..core import frozen_batchnorm_stats, kl_from_logits, vat_perturbation
+from ..surfaces import Batch
+from .base import CleanPass, Term
+
+
+@dataclass(frozen=True)
+class VATTerm(Term):
+    eps: float
+    xi: float
+    norm: object = 2
+    iterations: int = 1
+    weight: float = 1.0
+
+    def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
+        surface = clean.surface
+        if unlabeled is None:
+            batch, x, p_logits = clean.batch, clean.x, clean.logits.detach()
+        else:
+            batch = unlabeled
+            x = surface.inputs(batch)
+            with torch.no_grad(), frozen_batchnorm_stats(surface.model):
+                p_logits = surface.logits(x.detach(), batch)
+
+        def logits_fn(z: Tensor) -> Tensor:
+            with frozen_batchnorm_stats(surface.model):
+                return surface.logits(z, batch)
+
+        threat = surface.threat(batch, self.norm, self.eps)
+        r = vat_perturbation(
+            logits_fn, x.detach(), threat, xi=self.xi, iterations=self.iterations,
+            clean_logits=p_logits, generator=clean.generator,
+        )
+        q_logits = logits_fn(x + r)
+        return self.weight * kl_from_logits(p_logits, q_logits).mean()

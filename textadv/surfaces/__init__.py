@@ -1,0 +1,4 @@
+from .base import Batch, Surface
+from .image import ImageSurface
+
+__all__ = ["Batch", "Surface", "ImageSurface"]
