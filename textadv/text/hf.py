@@ -1,0 +1,128 @@
+"""Hugging Face sequence classifiers with normalised word embeddings fed as ``inputs_embeds``.
+
+    input_ids [B, T] → word embeddings (``model.get_input_embeddings()``), normalised [B, T, D]
+    → embedding dropout → ``model(inputs_embeds=x, attention_mask=mask).logits`` [B, C]
+
+Only the *word* embeddings are normalised and perturbed; the model's embedding block adds the
+position/token-type embeddings and applies its LayerNorm once, inside ``model(inputs_embeds=...)``.
+Perturbing the output of the whole embedding block instead would apply them twice (PAPERS.md §7).
+Any ``AutoModelForSequenceClassification`` whose forward accepts ``inputs_embeds`` works.
+
+Normalisation for pretrained transformers (see :mod:`.normalized_embedding`): ``"miyato"`` feeds
+centred, unit-variance word vectors to a model pretrained on raw ones; ``"scale"`` keeps the raw
+vectors and measures ε in units of their frequency-weighted spread. Default: ``"scale"``
+(:data:`DEFAULT_HF_NORMALIZATION`; the measurement behind it is in ``docs/`` and the project report).
+
+Deviation from the LSTM: the default embedding dropout is 0 because the model's own embedding
+block already applies dropout after its LayerNorm. That internal dropout (and the dropout in the
+transformer layers) draws new masks in the perturbed passes; only the embedding dropout of this
+wrapper is shared between clean and perturbed passes.
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import torch
+from torch import Tensor, nn
+
+from .normalized_embedding import NormalizedEmbedding, SequenceDropout
+
+DEFAULT_HF_NORMALIZATION = "scale"
+
+
+class HFTextClassifier(nn.Module):
+    """A Hugging Face sequence classifier seen through its (normalised) word embeddings.
+
+    Args:
+        model: an ``AutoModelForSequenceClassification`` instance accepting ``inputs_embeds``.
+        frequencies: counts ``[V]`` over the tokenizer's ids (:func:`textadv.text.word_frequencies`).
+        normalization: ``"scale"`` (default), ``"miyato"`` or ``"raw"``.
+        uniform: uniform frequencies, asked for explicitly.
+        embedding_dropout: the shared-mask embedding dropout probability (default 0).
+
+    ``self.model`` owns the embedding matrix; ``self.embedding`` normalises it without registering
+    it a second time (one name per tensor in ``state_dict()``).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        frequencies: Optional[Union[Tensor, Sequence[float]]] = None,
+        *,
+        normalization: str = DEFAULT_HF_NORMALIZATION,
+        uniform: bool = False,
+        embedding_dropout: float = 0.0,
+    ):
+        super().__init__()
+        if "inputs_embeds" not in inspect.signature(model.forward).parameters:
+            raise ValueError(f"{type(model).__name__}.forward does not accept inputs_embeds; TextSurface needs a model that does")
+        table = model.get_input_embeddings()
+        if not isinstance(table, nn.Embedding):
+            raise ValueError(f"the model's input embeddings must be an nn.Embedding, got {type(table).__name__}")
+        self.model = model
+        self.embedding = NormalizedEmbedding(table, frequencies, mode=normalization, uniform=uniform, register_embedding=False)
+        self.embedding_dropout = SequenceDropout(embedding_dropout)
+
+    @property
+    def config(self):
+        return self.model.config
+
+    @property
+    def embedding_key(self) -> str:
+        """Name of the ``[V, D]`` word-embedding matrix in ``self.model.state_dict()`` (and ``model.safetensors``)."""
+        weight = self.model.get_input_embeddings().weight
+        for name, param in self.model.named_parameters(remove_duplicate=False):
+            if param is weight:
+                return name
+        raise ValueError("the input embedding matrix is not a parameter of the model")
+
+    def embed(self, input_ids: Tensor) -> Tensor:
+        """``[B, T]`` → normalised word embeddings after dropout ``[B, T, D]``."""
+        return self.embedding_dropout(self.embedding(input_ids))
+
+    def classify(self, x: Tensor, attention_mask: Tensor) -> Tensor:
+        """Logits ``[B, C]`` from word embeddings ``x [B, T, D]`` (position/type embeddings and LayerNorm added by the model)."""
+        return self.model(inputs_embeds=x, attention_mask=attention_mask).logits
+
+    def forward(self, input_ids: Tensor, attention_mask: Optional[Tensor] = None) -> Tensor:
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        return self.classify(self.embed(input_ids), attention_mask)
+
+
+def default_hf_model() -> Path:
+    """The packaged all-MiniLM-L6-v2 directory (the offline default)."""
+    from .. import assets
+
+    return assets.minilm_dir()
+
+
+def load_hf_classifier(name_or_path: Optional[Union[str, Path]] = None, num_labels: int = 2, **kwargs):
+    """``(AutoModelForSequenceClassification, tokenizer)`` for a hub id or a local directory.
+
+    ``None`` means the packaged MiniLM (offline). A new classification head is randomly initialised
+    (seed torch first for reproducibility). ``kwargs`` go to ``from_pretrained`` (e.g. ``id2label``).
+    Offline and not cached, a hub id fails with a ``ValueError`` saying how to get it.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    if num_labels < 2:
+        raise ValueError(f"num_labels must be >= 2, got {num_labels}")
+    source = str(default_hf_model() if name_or_path is None else name_or_path)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialised head" notice is expected here
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, **kwargs)
+    except OSError as error:
+        raise ValueError(
+            f"could not load the model {source!r}: {error}. Offline (HF_HUB_OFFLINE=1), a hub id must already be "
+            "in the local cache: run once with network access, or pass a local directory holding config.json, "
+            "the weights and the tokenizer files"
+        ) from error
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return model, tokenizer
