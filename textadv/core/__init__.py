@@ -4,7 +4,9 @@ Attacks are functions of closures (``loss_fn(x) -> [B]`` or ``logits_fn(x) -> [B
 to perturb and a :class:`Threat`. Nothing here knows about tokens, pixels or transformers.
 """
 from .context import attack_mode, eval_mode, frozen_batchnorm_stats, frozen_parameters
+from .deepfool import deepfool, robustness_rho
 from .fgsm import fgsm
+from .lbfgs import lbfgs
 from .pgd import pgd
 from .threat import Threat, check_finite
 from .vat import kl_from_logits, vat_perturbation
@@ -16,6 +18,9 @@ __all__ = [
     "pgd",
     "vat_perturbation",
     "kl_from_logits",
+    "deepfool",
+    "robustness_rho",
+    "lbfgs",
     "attack_mode",
     "eval_mode",
     "frozen_parameters",
