@@ -45,6 +45,8 @@ def pgd(
         for _ in range(steps):
             _, grad = loss_and_input_grad(loss_fn, x_adv)
             x_adv = threat.perturb(x, x_adv + sign * step_size * threat.direction(grad) - x)
+        if restarts == 1:
+            return x_adv.detach()  # nothing to compare: skip the extra forward
         with torch.no_grad():
             loss = sign * loss_fn(x_adv)
         if best_loss is None:

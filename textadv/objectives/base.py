@@ -117,7 +117,8 @@ class Objective:
         clean = CleanPass(surface, batch, x, logits, labels, step=step, generator=generator)
 
         total = clean_loss.detach() * self.clean_weight
-        pending = self.clean_weight * clean_loss
+        # With clean_weight 0 (Madry's PGD) the clean loss is only reported: no backward through it.
+        pending = self.clean_weight * clean_loss if self.clean_weight > 0 else None
         if any(t.needs_input_grad for t in self.terms):
             if self.clean_weight > 0:
                 # The clean backward yields ∇ₓ for free (the AT cost floor); keep the graph for the terms.
