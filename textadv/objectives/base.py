@@ -107,6 +107,9 @@ class Objective:
         in the accelerate loop. The optimiser step is the caller's.
         """
         x = surface.inputs(batch)
+        if self.terms:
+            # x finite, the mask fits, x inside the bounds: fail before any pass runs
+            surface.threat(batch, 2, 0.0).check(x.detach())
         if x.requires_grad:
             x.retain_grad()
         elif any(t.needs_input_grad for t in self.terms):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from ..core import Threat
 from ..surfaces import Surface
 from .adversarial import AdversarialTerm, RandomTerm
 from .base import Objective
@@ -17,7 +18,7 @@ def build_objective(
     name: str,
     *,
     eps: float,
-    norm: object = 2,
+    norm: object = None,
     adv_weight: float = 1.0,
     xi: float = 0.1,
     vat_iterations: int = 1,
@@ -33,9 +34,15 @@ def build_objective(
     - ``at``: CE + λ·CE(x + r_adv) (Miyato, ℓ2 by default).  ``vat``: CE + λ·LDS.  ``at+vat``: both.
     - ``fgsm``: α·CE + (1−α)·CE(x + ε·sign ∇) (Goodfellow, ℓ∞ by default through ``norm``).
     - ``pgd``: CE at the PGD-k example only (Madry).  ``ensemble``: α·CE + (1−α)·CE(FGSM from a rotating source) (Tramèr).
+
+    ``norm`` defaults to each paper's own: ℓ2 for Miyato's ``random``/``at``/``vat``/``at+vat``, ℓ∞ for
+    ``fgsm``, ``pgd`` and ``ensemble``. ``eps`` and ``norm`` are validated here, before any pass runs.
     """
     if eps < 0:
         raise ValueError(f"eps must be >= 0, got {eps}")
+    if norm is None:
+        norm = "inf" if name in ("fgsm", "pgd", "ensemble") else 2
+    Threat(norm, eps)  # raises ValueError naming norm or eps
     if name == "none":
         return Objective(name=name)
     if name == "random":
