@@ -1,0 +1,133 @@
+"""Atomic writers and the run-directory convention.
+
+Every file is written to a temporary file in the same directory and moved into place with
+``os.replace`` (atomic on POSIX and Windows), so a reader never sees half a file and a killed
+process leaves at most a stray ``.tmp-*`` file, never a truncated result.
+
+Run directory convention: a command writes everything it produces into its run directory
+(checkpoints, plots, ``report.md``, ...) and writes ``metrics.json`` **last**. A run directory is
+complete exactly when ``metrics.json`` exists (:func:`is_complete`); :func:`prepare_run_dir` removes
+a stale ``metrics.json`` before a resumed run starts, so an interrupted run never looks complete.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Union
+
+import torch
+
+PathLike = Union[str, os.PathLike]
+METRICS_FILE = "metrics.json"
+
+
+@contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _jsonable(value: Any) -> Any:
+    """Tensors, numpy scalars and non-finite floats made JSON-safe (NaN/inf become strings)."""
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if hasattr(value, "item") and not isinstance(value, (list, dict)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) atomically; returns the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(path: PathLike, data: Any) -> Path:
+    """Write ``data`` as indented JSON atomically (tensors and numpy scalars converted)."""
+    return write_text(path, json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: PathLike) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def save_safetensors(path: PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> Path:
+    """Save a flat dict of tensors as safetensors atomically (tensors made contiguous, moved to CPU)."""
+    from safetensors.torch import save_file
+
+    flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    with atomic_path(path) as tmp:
+        save_file(flat, str(tmp), metadata=dict(metadata) if metadata else None)
+    return Path(path)
+
+
+def save_torch(path: PathLike, obj: Any) -> Path:
+    """``torch.save`` atomically (optimiser/scheduler/RNG state: tensors and plain containers only,
+    so that ``torch.load(..., weights_only=True)`` reads it back)."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+    return Path(path)
+
+
+def is_complete(run_dir: PathLike) -> bool:
+    """Whether a run directory holds a finished run (its ``metrics.json`` exists)."""
+    return (Path(run_dir) / METRICS_FILE).is_file()
+
+
+def prepare_run_dir(run_dir: PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
+    """Create or reuse a run directory.
+
+    - missing or empty: created;
+    - non-empty: an error unless ``resume`` (keep its contents, drop ``metrics.json`` so the run no
+      longer looks complete until it finishes again) or ``overwrite`` (delete its contents).
+    """
+    if resume and overwrite:
+        raise ValueError("choose at most one of resume and overwrite")
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"output directory {run_dir} exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        if overwrite:
+            for child in run_dir.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        elif resume:
+            (run_dir / METRICS_FILE).unlink(missing_ok=True)
+        else:
+            raise ValueError(
+                f"output directory {run_dir} is not empty; pass --resume to continue the run in it, "
+                "--overwrite to replace it, or choose another --output-dir"
+            )
+    elif resume:
+        raise ValueError(f"nothing to resume: output directory {run_dir} is missing or empty")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def finish_run(run_dir: PathLike, metrics: Mapping[str, Any]) -> Path:
+    """Write ``metrics.json``: the last file of a run, which marks its directory complete."""
+    return write_json(Path(run_dir) / METRICS_FILE, metrics)

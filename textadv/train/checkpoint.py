@@ -1,0 +1,130 @@
+"""Resumable checkpoints written atomically, with no pickles.
+
+Layout of ``<output_dir>/checkpoint/``::
+
+    model.safetensors    parameters and buffers (safetensors.torch.save_model: shared weights kept once)
+    optimizer.pt         optimiser state_dict   } torch.save of tensors and plain containers,
+    scheduler.pt         scheduler state_dict   } read back with torch.load(weights_only=True)
+    rng-<rank>.pt        torch / CUDA / numpy / random RNG states of process <rank>
+    state.json           global step, epoch, position in the epoch, the TrainConfig, the history
+
+A checkpoint is built in ``<output_dir>/.checkpoint.tmp`` and swapped in with two renames
+(``checkpoint`` → ``.checkpoint.old``, ``.checkpoint.tmp`` → ``checkpoint``), then the old one is
+deleted. A process killed at any point leaves either ``checkpoint`` or ``.checkpoint.old`` complete;
+:func:`find_checkpoint` picks whichever is. With several processes the output directory must be on
+a file system every process sees (each process writes its own RNG file).
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+
+from ..report.io import write_json
+
+CHECKPOINT = "checkpoint"
+_TMP = ".checkpoint.tmp"
+_OLD = ".checkpoint.old"
+MODEL_FILE = "model.safetensors"
+STATE_FILE = "state.json"
+
+Barrier = Callable[[], None]
+
+
+def rng_state() -> dict:
+    """This process's global RNG states as tensors and plain Python values (``weights_only``-safe)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def find_checkpoint(output_dir: Path) -> Optional[Path]:
+    """The newest complete checkpoint under ``output_dir`` (``checkpoint/`` or a left-over ``.checkpoint.old/``)."""
+    for name in (CHECKPOINT, _OLD):
+        path = Path(output_dir) / name
+        if (path / STATE_FILE).is_file() and (path / MODEL_FILE).is_file():
+            return path
+    return None
+
+
+def save_checkpoint(
+    output_dir: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    state: dict,
+    rank: int = 0,
+    barrier: Barrier = lambda: None,
+) -> Path:
+    """Write a checkpoint collectively (every process calls this; only rank 0 writes shared files)."""
+    from safetensors.torch import save_model
+
+    output_dir = Path(output_dir)
+    tmp, old, final = output_dir / _TMP, output_dir / _OLD, output_dir / CHECKPOINT
+    if rank == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    barrier()
+    torch.save(rng_state(), tmp / f"rng-{rank}.pt")
+    barrier()
+    if rank == 0:
+        save_model(model, str(tmp / MODEL_FILE))
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        # state.json last inside the temporary directory: find_checkpoint requires it.
+        write_json(tmp / STATE_FILE, state)
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            final.replace(old)
+        tmp.replace(final)
+        shutil.rmtree(old, ignore_errors=True)
+    barrier()
+    return final
+
+
+def load_checkpoint(
+    path: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer: Optional[torch.optim.Optimizer] = None,
+    scheduler: Any = None,
+    rank: int = 0,
+    device: torch.device | str = "cpu",
+) -> dict:
+    """Restore model (and optimiser, scheduler, this process's RNG states); returns ``state.json``."""
+    from safetensors.torch import load_model
+
+    path = Path(path)
+    load_model(model, str(path / MODEL_FILE), strict=True, device=str(device))
+    if optimizer is not None:
+        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
+    if scheduler is not None:
+        scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
+    rng_file = path / f"rng-{rank}.pt"
+    if optimizer is not None and rng_file.is_file():
+        set_rng_state(torch.load(rng_file, weights_only=True))
+    with open(path / STATE_FILE, encoding="utf-8") as f:
+        return json.load(f)
