@@ -40,7 +40,7 @@ class TopK:
     scores: torch.Tensor
 
 
-def _as_float_tensor(x: ArrayLike, name: str) -> torch.Tensor:
+def _as_float_tensor(x: ArrayLike, name: str, *, check_finite: bool = True) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         t = x.detach().to("cpu", torch.float32)
     else:
@@ -50,8 +50,8 @@ def _as_float_tensor(x: ArrayLike, name: str) -> torch.Tensor:
         raise ValueError(f"{name} must be a 2-D [rows, dim] matrix, got shape {tuple(t.shape)}")
     if t.shape[0] == 0 or t.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
-    bad = ~torch.isfinite(t).all(dim=1)
-    if bool(bad.any()):
+    bad = ~torch.isfinite(t).all(dim=1) if check_finite else None
+    if bad is not None and bool(bad.any()):
         rows = torch.nonzero(bad).flatten()[:5].tolist()
         raise ValueError(f"{name} has {int(bad.sum())} row(s) with NaN or inf values (first rows: {rows})")
     return t
@@ -93,12 +93,13 @@ def cosine_topk(
     """Exact cosine top-``k`` rows of ``matrix`` ``[V, D]`` for each of ``queries`` ``[Q, D]``.
 
     ``exclude[q]`` is a row index never returned for query ``q`` (the query word itself), or ``-1``
-    for none. ``normalized=True`` says ``matrix`` rows are already unit-norm (from
-    :func:`normalize_rows`), which saves the copy when one matrix serves many calls. Queries are
+    for none. ``normalized=True`` says ``matrix`` is the output of :func:`normalize_rows` (unit
+    rows, already checked for NaN/inf), which saves the copy and the check when one matrix serves
+    many calls. Queries are
     normalised here. Returns :class:`TopK` with cosines float32 ``[Q, k]`` sorted highest first,
     equal cosines by lower row index.
     """
-    m = normalize_rows(matrix) if not normalized else _as_float_tensor(matrix, "embedding matrix")
+    m = normalize_rows(matrix) if not normalized else _as_float_tensor(matrix, "embedding matrix", check_finite=False)
     if len(queries) == 0:
         raise ValueError("no query vectors: the query list is empty")
     q = normalize_rows(queries)
@@ -188,7 +189,7 @@ def rank_of(
     (BLAS may round a one-query product differently from a query block in the last bit, which can
     only swap two neighbours whose cosines agree to ~1e-7).
     """
-    m = normalize_rows(matrix) if not normalized else _as_float_tensor(matrix, "embedding matrix")
+    m = normalize_rows(matrix) if not normalized else _as_float_tensor(matrix, "embedding matrix", check_finite=False)
     v = m.shape[0]
     if not 0 <= target < v:
         raise ValueError(f"target row {target} is outside the vocabulary of {v} rows")
