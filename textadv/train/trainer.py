@@ -1,0 +1,210 @@
+"""``transformers.Trainer`` with textadv's objectives: AT, VAT, AT+VAT in the user's own HF script.
+
+:class:`AdversarialTrainer` replaces :meth:`transformers.Trainer.training_step` by the same
+``Objective.step`` the accelerate loop (:func:`textadv.train.train`) runs, so a Trainer user gets
+Miyato et al.'s embedding-space AT and VAT (PAPERS.md §7) with the pass counts of PAPERS.md §9:
+AT reuses the clean backward's input gradient, VAT shares the clean logits and takes its
+power-iteration gradient with ``torch.autograd.grad``. Everything else (optimiser, scheduler,
+gradient clipping, mixed precision, logging, checkpoints, evaluation) is the Trainer's.
+
+The model is a textadv text model (:class:`~textadv.text.HFTextClassifier` or
+:class:`~textadv.text.LSTMClassifier`: anything with ``embed``/``classify``/``embedding``), seen
+through a :class:`~textadv.surfaces.TextSurface`. Batches from the data collator hold
+``input_ids [B, T]``, ``attention_mask [B, T]`` and ``labels [B]``.
+
+How a Trainer step maps onto an objective step:
+
+- **Gradient accumulation.** Trainer's accelerator runs with ``num_steps=1`` and the base class
+  divides the loss by ``current_gradient_accumulation_steps`` (the number of micro-batches of this
+  optimiser step) before ``accelerator.backward``. Here every backward the objective runs goes
+  through ``accelerator.backward(loss / n)``: the objective's loss is a mean over the micro-batch
+  and its gradient is linear in the loss, so n micro-batches of b examples accumulate the gradient
+  of the mean over n·b examples, as in the base class. The input gradient AT reuses is scaled by
+  1/n too, which changes nothing: AT uses only its direction (ℓ2-normalised or its sign). Like the
+  base class with a sequence-classification loss, ``num_items_in_batch`` is not used.
+- **Several processes.** Trainer wraps the model in DDP, but the surface calls ``embed`` and
+  ``classify`` of the unwrapped model, so DDP's hooks never fire and gradients are not synchronised
+  by it. On the micro-batch that ends an optimiser step (``accelerator.sync_gradients``) the
+  gradients are averaged across processes with :func:`textadv.train.loop.combine_gradients` (one
+  flattened all-reduce, the loop's own helper). ``torch.nn.DataParallel`` (several GPUs in one
+  process) is not supported: launch one process per GPU (``torchrun``/``accelerate launch``).
+- **Randomness.** Micro-step k (``global_step · n + index within the step``) of process r draws the
+  objective's random numbers (VAT's direction, the random baseline) from
+  :func:`textadv.train.seed.step_generator` ``(args.seed, r, k)``: same seed, same draws, and a
+  resumed run draws what an uninterrupted one would.
+- **Unlabeled text (semi-supervised VAT).** ``unlabeled_dataset`` (examples without labels, collated
+  by the data collator) gives micro-step k the k-th batch of ``unlabeled_batch_size`` examples per
+  process, from seeded permutations (:func:`textadv.train.data.epoch_order`, the loop's order).
+- **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
+  the clean loss are added to Trainer's logs as ``adv/<name>``.
+- **Evaluation** (``evaluate``/``predict``): the cross-entropy of the clean logits from the same
+  surface, so the model's own ``forward`` needs no ``labels`` argument.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import Trainer
+
+from ..objectives import Objective, build_objective
+from ..surfaces import Surface, TextSurface
+from .data import dataset_size, epoch_order, shard, take
+from .loop import _Processes, combine_gradients
+from .seed import step_generator
+
+SurfaceFactory = Callable[[nn.Module], Surface]
+
+
+def _objective_from(objective: Union[Objective, str], settings: Optional[Mapping[str, Any]]) -> Objective:
+    if isinstance(objective, Objective):
+        if settings:
+            raise ValueError("objective_settings apply to an objective given by name, not to an Objective instance")
+        return objective
+    if not isinstance(objective, str):
+        raise ValueError(f"objective must be an Objective or a name such as 'vat', got {type(objective).__name__}")
+    settings = dict(settings or {})
+    if objective != "none" and "eps" not in settings:
+        raise ValueError(f"objective {objective!r} needs objective_settings={{'eps': ...}} (e.g. 5.0 for Miyato normalisation)")
+    settings.setdefault("eps", 0.0)
+    return build_objective(objective, **settings)
+
+
+class AdversarialTrainer(Trainer):
+    """A ``transformers.Trainer`` whose training step is ``objective.step`` on a text surface.
+
+    Args:
+        model: a textadv text model (``HFTextClassifier``, ``LSTMClassifier``).
+        args, data_collator, train_dataset, eval_dataset, ...: as for ``transformers.Trainer``.
+        objective: an :class:`~textadv.objectives.Objective`, or a name of
+            :func:`~textadv.objectives.build_objective` (``"none"``, ``"random"``, ``"at"``, ``"vat"``,
+            ``"at+vat"``, ...) with ``objective_settings`` (``{"eps": 5.0, "xi": 0.1, ...}``; ``eps`` is required).
+        objective_settings: keyword arguments of ``build_objective`` when ``objective`` is a name.
+        unlabeled_dataset: optional examples without labels for semi-supervised VAT.
+        unlabeled_batch_size: unlabeled examples per process and micro-step (default:
+            ``args.per_device_train_batch_size``).
+        surface_fn: ``model -> Surface`` (default :class:`~textadv.surfaces.TextSurface`).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module = None,
+        args=None,
+        *trainer_args,
+        objective: Union[Objective, str] = "none",
+        objective_settings: Optional[Mapping[str, Any]] = None,
+        unlabeled_dataset: Any = None,
+        unlabeled_batch_size: Optional[int] = None,
+        surface_fn: SurfaceFactory = TextSurface,
+        **trainer_kwargs,
+    ):
+        self.objective = _objective_from(objective, objective_settings)
+        if unlabeled_batch_size is not None and unlabeled_batch_size < 1:
+            raise ValueError(f"unlabeled_batch_size must be >= 1, got {unlabeled_batch_size}")
+        if unlabeled_dataset is not None and dataset_size(unlabeled_dataset) == 0:
+            raise ValueError("unlabeled_dataset is empty")
+        if model is None or not all(hasattr(model, a) for a in ("embed", "classify")):
+            raise ValueError("model must be a textadv text model with embed() and classify() (HFTextClassifier, LSTMClassifier); "
+                             "wrap a Hugging Face model with textadv.text.HFTextClassifier(model, frequencies)")
+        # Trainer writes ``model.config.use_cache``; the LSTM's config is a frozen dataclass of its sizes, not a
+        # transformers config, so it is set aside while the base class initialises (Trainer only reads it later).
+        settings = model.__dict__.get("config")
+        if dataclasses.is_dataclass(settings):
+            del model.__dict__["config"]
+        try:
+            super().__init__(model, args, *trainer_args, **trainer_kwargs)
+        finally:
+            if dataclasses.is_dataclass(settings):
+                model.__dict__["config"] = settings
+        if self.args.label_names is None:
+            # The text models' forward takes no labels argument; keep the labels column and evaluate through compute_loss.
+            self.label_names = ["labels"]
+        self.unlabeled_dataset = unlabeled_dataset
+        self.unlabeled_batch_size = unlabeled_batch_size or self.args.per_device_train_batch_size
+        if unlabeled_dataset is not None and dataset_size(unlabeled_dataset) < self.unlabeled_batch_size * self.args.world_size:
+            raise ValueError(f"unlabeled_dataset ({dataset_size(unlabeled_dataset)} examples) must hold at least one batch of "
+                             f"{self.unlabeled_batch_size} per process x {self.args.world_size} processes")
+        self.surface_fn = surface_fn
+        self._micro_step = (-1, 0)  # (global_step, micro-batches already run in it)
+        self._logged = {}  # name -> [sum of detached values, count]
+
+    # -- the step -------------------------------------------------------------------------------
+
+    def surface(self, model: Optional[nn.Module] = None) -> Surface:
+        """The surface around the unwrapped model (Trainer may wrap it in DDP after ``__init__``)."""
+        return self.surface_fn(self.accelerator.unwrap_model(model if model is not None else self.model))
+
+    def _next_micro_step(self) -> int:
+        step, done = self._micro_step
+        done = done if step == self.state.global_step else 0
+        self._micro_step = (self.state.global_step, done + 1)
+        return self.state.global_step * self.args.gradient_accumulation_steps + done
+
+    def _unlabeled_batch(self, k: int):
+        """Process r's share of the k-th global unlabeled batch (full batches only, seeded epochs)."""
+        if self.unlabeled_dataset is None:
+            return None
+        size = dataset_size(self.unlabeled_dataset)
+        world, rank = self.args.world_size, self.args.process_index
+        global_batch = self.unlabeled_batch_size * world
+        per_epoch = size // global_batch
+        # Unlabeled epochs are numbered downward from -1, apart from any labelled permutation (as in the loop).
+        order = epoch_order(size, self.args.seed, -1 - k // per_epoch)
+        start = (k % per_epoch) * global_batch
+        local = shard(order[start:start + global_batch], rank, world)
+        return self._prepare_inputs(take(self.unlabeled_dataset, local.tolist(), self.data_collator))
+
+    def training_step(self, model: nn.Module, inputs: Mapping[str, Any], num_items_in_batch=None) -> torch.Tensor:
+        """One micro-batch of the objective: forward(s) and backward(s); returns the detached loss / n."""
+        model.train()
+        if hasattr(self.optimizer, "train") and callable(self.optimizer.train):
+            self.optimizer.train()
+        inputs = self._prepare_inputs(inputs)
+        n = getattr(self, "current_gradient_accumulation_steps", None) or self.args.gradient_accumulation_steps
+        k = self._next_micro_step()
+
+        def backward(loss: torch.Tensor, **kwargs) -> None:
+            self.accelerator.backward(loss / n, **kwargs)
+
+        with self.compute_loss_context_manager():
+            out = self.objective.step(
+                self.surface(model), inputs, backward=backward, unlabeled=self._unlabeled_batch(k),
+                step=self.state.global_step,
+                generator=step_generator(self.args.seed, self.args.process_index, k, self.args.device),
+            )
+        procs = _Processes(self.accelerator)
+        if procs.distributed and self.accelerator.sync_gradients:
+            params = [p for p in self.model.parameters() if p.requires_grad]
+            combine_gradients(params, 1.0 / procs.world, procs)
+        self._remember("clean_loss", out.clean_loss)
+        for name, value in out.terms.items():
+            self._remember(name, value)
+        return (out.loss / n).detach()
+
+    # -- logging and evaluation -----------------------------------------------------------------
+
+    def _remember(self, name: str, value: torch.Tensor) -> None:
+        total = self._logged.setdefault(name, [torch.zeros((), dtype=torch.float64, device=value.device), 0])
+        total[0] += value.detach().to(torch.float64)
+        total[1] += 1
+
+    def log(self, logs: dict, *args, **kwargs) -> None:
+        """Trainer's logging, with the mean of the clean loss and of each term since the last training log."""
+        if "loss" in logs and self._logged:
+            for name, (total, count) in self._logged.items():
+                mean = total / count
+                if self.args.world_size > 1:
+                    mean = self.accelerator.reduce(mean.to(self.args.device), reduction="mean")
+                logs[f"adv/{name}"] = round(float(mean), 6)
+            self._logged = {}
+        super().log(logs, *args, **kwargs)
+
+    def compute_loss(self, model: nn.Module, inputs: Mapping[str, Any], return_outputs: bool = False, num_items_in_batch=None):
+        """Clean cross-entropy through the surface (used by ``evaluate``/``predict``; training uses :meth:`training_step`)."""
+        surface = self.surface(model)
+        logits = surface.logits(surface.inputs(inputs), inputs)
+        loss = F.cross_entropy(logits, surface.labels(inputs))
+        return (loss, {"logits": logits}) if return_outputs else loss
