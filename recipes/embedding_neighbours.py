@@ -1,0 +1,32 @@
+"""Nearest-neighbour words of learned embeddings, side by side across checkpoints (Miyato et al. 2017, Table 3).
+
+The same flags as ``textadv neighbours`` (textadv/commands/neighbours.py; docs/neighbours.md).
+Offline examples:
+
+    python recipes/embedding_neighbours.py --checkpoints glove --words good bad frog \\
+        --pairs good:bad bad:good --antonyms --k 10 --output runs/neighbours-glove
+
+    python recipes/embedding_neighbours.py --checkpoints runs/none runs/at runs/vat \\
+        --names baseline AT VAT --words good bad --pairs good:bad bad:good --output runs/neighbours
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from textadv.commands import neighbours
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=neighbours.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    neighbours.add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return neighbours.run(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"embedding_neighbours: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
