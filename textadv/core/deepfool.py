@@ -21,23 +21,10 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .threat import check_finite
+from .threat import Threat
 
 LogitsFn = Callable[[Tensor], Tensor]
 _TINY = 1e-12
-
-
-def _check_bounds(bounds: Optional[Tuple[float, float]], x: Tensor) -> Optional[Tuple[float, float]]:
-    if bounds is None:
-        return None
-    if len(bounds) != 2:
-        raise ValueError(f"bounds must be a pair (lo, hi), got {bounds!r}")
-    lo, hi = (float(b) for b in bounds)
-    if not lo < hi:
-        raise ValueError(f"bounds must satisfy lo < hi, got lo={lo}, hi={hi}")
-    if (x < lo - 1e-6).any() or (x > hi + 1e-6).any():
-        raise ValueError(f"x lies outside bounds {(lo, hi)}; clip or rescale the input first")
-    return lo, hi
 
 
 def deepfool(
@@ -65,16 +52,14 @@ def deepfool(
     example that never flips returns its last iterate. One step costs one forward and
     ``min(num_classes, C)`` input-only backwards.
     """
-    if x.dim() < 1:
-        raise ValueError("x must have a batch dimension, got a scalar")
-    check_finite(x, "x")
+    box = Threat("inf", 0.0, bounds=bounds)  # only its box is used: validates bounds, clips iterates
+    box.check(x)  # a batch dimension, finite, inside the bounds
     if int(num_classes) != num_classes or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
     if not overshoot >= 0:
         raise ValueError(f"overshoot must be >= 0, got {overshoot}")
     if int(max_iter) != max_iter or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter}")
-    box = _check_bounds(bounds, x)
 
     x0 = x.detach()
     batch = x0.shape[0]
@@ -110,9 +95,7 @@ def deepfool(
         step = (f.abs()[rows, best] / w_sq[rows, best]).unsqueeze(1) * w[rows, best]  # [B, N]  rᵢ
         step = step * active.unsqueeze(1).to(step.dtype)  # flipped examples stop changing
         r_tot = r_tot + step.reshape(x0.shape)
-        x_new = x0 + (1 + overshoot) * r_tot
-        if box is not None:
-            x_new = x_new.clamp(*box)
+        x_new = box.clip(x0 + (1 + overshoot) * r_tot)
         x_i = torch.where(active.reshape((batch,) + (1,) * (x0.dim() - 1)), x_new, x_i)
     return x_i.detach()
 

@@ -26,8 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .deepfool import _check_bounds
-from .threat import check_finite
+from .threat import Threat
 
 LogitsFn = Callable[[Tensor], Tensor]
 
@@ -79,10 +78,8 @@ def lbfgs(
         The adversarial input; examples that never reach ``target`` (or already have it) are
         returned unchanged.
     """
-    if x.dim() < 1:
-        raise ValueError("x must have a batch dimension, got a scalar")
-    check_finite(x, "x")
-    box = _check_bounds(bounds, x)
+    box = Threat("inf", 0.0, bounds=bounds)  # only its box is used
+    box.check(x)  # a batch dimension, finite, inside the bounds
     if not c_init > 0 or not np.isfinite(c_init):
         raise ValueError(f"c_init must be a finite number > 0, got {c_init}")
     if int(search_steps) != search_steps or search_steps < 1:
@@ -113,7 +110,7 @@ def lbfgs(
     for _ in range(int(search_steps)):
         if not todo.any():
             break
-        x_adv = _minimise(logits_fn, x0, target, c.to(x0.device), box, int(max_iter))
+        x_adv = _minimise(logits_fn, x0, target, c.to(x0.device), box.bounds, int(max_iter))
         with torch.no_grad():
             hit = (logits_fn(x_adv).argmax(dim=1) == target) & todo
         norm = (x_adv - x0).reshape(batch, -1).norm(dim=1)
