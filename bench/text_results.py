@@ -28,10 +28,15 @@ def main(argv=None) -> int:
     parser.add_argument("--advs", nargs="+", default=list(ADVS), choices=ADVS)
     parser.add_argument("--root", default="runs/results")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--eval-eps", type=float, nargs="+", default=[1.0, 5.0])
+    parser.add_argument("--eval-eps", type=float, nargs="+", default=[5.0])
     parser.add_argument("--pgd-steps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
     parser.add_argument("--table", default=None, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
 
     from textadv.report import is_complete, read_json, table
     from textadv.train.finetune import FinetuneConfig, finetune

@@ -22,7 +22,7 @@ Run directory (``output_dir``)::
 
 Defaults and why (PAPERS.md §7):
 
-- Miyato's LSTM classifier (1-layer LSTM, hidden 128, dense 30) initialised from the packaged GloVe 6B
+- Miyato's LSTM classifier (1-layer LSTM, hidden 64, dense 30, texts cut at 40 tokens) initialised from the packaged GloVe 6B
   50d vectors, Adam with lr 0.001 decayed by 0.9998 per step, gradient clipping at 1.0, embedding
   dropout keep 0.5 with one mask shared by the clean and perturbed passes, ε = 5.0 on Miyato-normalised
   embeddings, ξ = 0.1, one power iteration, batch 64, two epochs over the 10,246 training snippets of
@@ -106,7 +106,7 @@ class FinetuneConfig:
     label_column: str = "label"
     test_file: Optional[str] = None
     unlabeled: str = "default"
-    max_length: int = 64
+    max_length: int = 40
     split_seed: int = 0
     train_limit: Optional[int] = None
     test_limit: Optional[int] = None
@@ -115,7 +115,7 @@ class FinetuneConfig:
     normalization: Optional[str] = None
     glove: Optional[bool] = None
     embedding_dim: int = 128
-    hidden_size: int = 128
+    hidden_size: int = 64
     dense_size: int = 30
     embedding_dropout: Optional[float] = None
     batch_size: int = 64
