@@ -88,7 +88,7 @@ def cosine_topk(
     exclude: Optional[Sequence[int]] = None,
     normalized: bool = False,
     query_block: int = 1024,
-    vocab_chunk: int = 8192,
+    vocab_chunk: int = 4096,
 ) -> TopK:
     """Exact cosine top-``k`` rows of ``matrix`` ``[V, D]`` for each of ``queries`` ``[Q, D]``.
 
