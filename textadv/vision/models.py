@@ -1,7 +1,7 @@
 """A small CNN in the shape of Madry et al.'s MNIST network (2 conv + 2 fully connected layers).
 
 Madry et al. (2018) use conv(32, 5×5) → pool → conv(64, 5×5) → pool → fc(1024) → fc(10). The
-default here is narrower (16 and 32 channels, 128 hidden units) so that PGD training finishes in
+default here is narrower (8 and 16 channels, 64 hidden units) so that PGD training finishes in
 minutes on two CPU cores; PAPERS.md §4 notes that capacity matters for robustness, so widen it with
 ``channels``/``hidden`` for numbers closer to the paper. No batch norm. Input ``[B, C, H, W]`` in
 [0, 1], output logits ``[B, num_classes]``.
@@ -19,8 +19,8 @@ from torch import nn
 class CNNConfig:
     in_channels: int = 1
     image_size: int = 28
-    channels: Tuple[int, int] = (16, 32)
-    hidden: int = 128
+    channels: Tuple[int, int] = (8, 16)
+    hidden: int = 64
     num_classes: int = 10
 
     def __post_init__(self) -> None:

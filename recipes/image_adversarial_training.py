@@ -1,0 +1,30 @@
+"""Adversarial training of a small CNN on real MNIST digits (Goodfellow FGSM, Madry PGD, Tramèr ensemble, VAT).
+
+Same flags as ``textadv image-train`` (``--help`` lists them). Examples::
+
+    python recipes/image_adversarial_training.py --adv pgd --output-dir runs/pgd
+    python recipes/image_adversarial_training.py --adv none --seed 1 --output-dir runs/src1
+    python recipes/image_adversarial_training.py --adv ensemble --ensemble-sources runs/src1 --output-dir runs/ens \\
+        --transfer-from runs/src1
+
+Several processes: ``accelerate launch --num_processes 2 recipes/image_adversarial_training.py ...``.
+"""
+import argparse
+import sys
+
+from textadv.commands import image_train
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=image_train.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    image_train.add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return image_train.run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
