@@ -14,7 +14,7 @@ from typing import List, Mapping, Optional, Sequence, Union
 
 import torch
 
-from .vocab import PAD_ID, Vocabulary
+from .vocab import PAD_ID, Vocabulary, quiet_transformers
 
 Encoder = Union[Vocabulary, "PreTrainedTokenizerBase"]  # noqa: F821
 
@@ -40,14 +40,8 @@ def encode_texts(encoder, texts: Sequence[str], max_length: int, *, name: str = 
         cut = sum(len(x) > max_length for x in ids)
         ids = [x[:max_length] for x in ids]
     else:
-        from transformers.utils import logging as hf_logging
-
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the "longer than the maximum" notice is replaced by ours
-        try:
+        with quiet_transformers():  # its "longer than the maximum" notice is replaced by ours
             ids = [list(x) for x in encoder(list(texts), truncation=False, add_special_tokens=True)["input_ids"]]
-        finally:
-            hf_logging.set_verbosity(verbosity)
         long = [i for i, x in enumerate(ids) if len(x) > max_length]
         cut = len(long)
         if long:

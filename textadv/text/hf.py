@@ -10,8 +10,14 @@ Any ``AutoModelForSequenceClassification`` whose forward accepts ``inputs_embeds
 
 Normalisation for pretrained transformers (see :mod:`.normalized_embedding`): ``"miyato"`` feeds
 centred, unit-variance word vectors to a model pretrained on raw ones; ``"scale"`` keeps the raw
-vectors and measures ε in units of their frequency-weighted spread. Default: ``"scale"``
-(:data:`DEFAULT_HF_NORMALIZATION`; the measurement behind it is in ``docs/`` and the project report).
+vectors and measures ε in units of their frequency-weighted spread σ̄. Default: ``"scale"``
+(:data:`DEFAULT_HF_NORMALIZATION`), measured on the packaged MiniLM and Rotten Tomatoes (seed-0
+split, 400 training / 400 test texts, max_length 48): a logistic-regression probe on the frozen
+mean-pooled features scores 0.720 test accuracy from raw word embeddings ("scale") and 0.655 from
+Miyato-normalised ones, whose features have mean cosine 0.47 with the raw ones: Miyato normalisation
+throws away part of what pretraining learnt before fine-tuning starts. The attack size is comparable
+in both modes (ε = 5 is 4.8% of the mean sequence norm with "scale", 5.1% with "miyato"), so the same
+``--epsilon`` default carries over.
 
 Deviation from the LSTM: the default embedding dropout is 0 because the model's own embedding
 block already applies dropout after its LayerNorm. That internal dropout (and the dropout in the
@@ -28,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from .normalized_embedding import NormalizedEmbedding, SequenceDropout
+from .vocab import quiet_transformers
 
 DEFAULT_HF_NORMALIZATION = "scale"
 
@@ -107,22 +114,18 @@ def load_hf_classifier(name_or_path: Optional[Union[str, Path]] = None, num_labe
     Offline and not cached, a hub id fails with a ``ValueError`` saying how to get it.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     if num_labels < 2:
         raise ValueError(f"num_labels must be >= 2, got {num_labels}")
     source = str(default_hf_model() if name_or_path is None else name_or_path)
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the "newly initialised head" notice is expected here
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, **kwargs)
+        with quiet_transformers():  # the "newly initialised head" notice is expected here
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, **kwargs)
     except OSError as error:
         raise ValueError(
             f"could not load the model {source!r}: {error}. Offline (HF_HUB_OFFLINE=1), a hub id must already be "
             "in the local cache: run once with network access, or pass a local directory holding config.json, "
             "the weights and the tokenizer files"
         ) from error
-    finally:
-        hf_logging.set_verbosity(verbosity)
     return model, tokenizer

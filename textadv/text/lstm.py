@@ -83,9 +83,9 @@ class LSTMClassifier(nn.Module):
         Sequences are right-padded; the LSTM is unidirectional, so its output at the last real
         token does not depend on the padding after it.
         """
-        lengths = attention_mask.long().sum(dim=1)  # [B]
-        if (lengths < 1).any():
-            raise ValueError("every sequence needs at least one real token (attention_mask row of zeros)")
+        # encode_texts rejects empty texts, so every row has a real token; the clamp only keeps the
+        # gather in range without a device sync.
+        lengths = attention_mask.long().sum(dim=1).clamp_min(1)  # [B]
         outputs, _ = self.lstm(x)  # [B, T, H]
         index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, outputs.shape[-1])
         last = outputs.gather(1, index).squeeze(1)  # [B, H]

@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Union
@@ -196,6 +197,23 @@ class Vocabulary:
         return cls(tuple(tokens), tuple(int(c) for c in counts.tolist()))
 
 
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' notices that textadv replaces with its own (truncation, new heads)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def word_frequencies(tokenizer, texts: Iterable[str], *, vocab_size: Optional[int] = None, batch_size: int = 1000) -> Tensor:
     """Unigram counts ``[V]`` (float64) of a Hugging Face tokenizer's ids over ``texts``.
 
@@ -210,7 +228,8 @@ def word_frequencies(tokenizer, texts: Iterable[str], *, vocab_size: Optional[in
     def flush() -> None:
         if not batch:
             return
-        encoded = tokenizer(batch, add_special_tokens=True, truncation=False, padding=False)["input_ids"]
+        with quiet_transformers():  # long texts are fine here: nothing is fed to the model
+            encoded = tokenizer(batch, add_special_tokens=True, truncation=False, padding=False)["input_ids"]
         ids = torch.tensor([i for seq in encoded for i in seq], dtype=torch.long)
         if ids.numel():
             if int(ids.max()) >= size:
