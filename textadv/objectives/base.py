@@ -110,24 +110,41 @@ class Objective:
         if self.terms:
             # x finite, the mask fits, x inside the bounds: fail before any pass runs
             surface.threat(batch, 2, 0.0).check(x.detach())
-        if x.requires_grad:
+        needs_input_grad = any(t.needs_input_grad for t in self.terms)
+        x_clean = x  # what the clean pass runs from
+        if needs_input_grad and x.requires_grad and self.clean_weight > 0:
+            # x depends on parameters (normalised embeddings: statistics over the whole vocabulary).
+            # The clean backward stops at a detached copy; its gradient at x joins the terms' backward
+            # below, so the graph under x is traversed once per step instead of twice.
+            x_clean = x.detach().requires_grad_(True)
+        elif x.requires_grad:
             x.retain_grad()
-        elif any(t.needs_input_grad for t in self.terms):
-            x = x.detach().requires_grad_(True)
+        elif needs_input_grad:
+            x = x_clean = x.detach().requires_grad_(True)
         labels = surface.labels(batch)
-        logits = surface.logits(x, batch)
+        logits = surface.logits(x_clean, batch)
         clean_loss = F.cross_entropy(logits, labels)
         clean = CleanPass(surface, batch, x, logits, labels, step=step, generator=generator)
 
         total = clean_loss.detach() * self.clean_weight
         # With clean_weight 0 (Madry's PGD) the clean loss is only reported: no backward through it.
         pending = self.clean_weight * clean_loss if self.clean_weight > 0 else None
-        if any(t.needs_input_grad for t in self.terms):
+        carried, joined = None, []  # the clean backward's gradient at x, still to go through the graph under x
+        if needs_input_grad:
             if self.clean_weight > 0:
                 # The clean backward yields ∇ₓ for free (the AT cost floor); keep the graph for the terms.
                 backward(pending, retain_graph=True)
-                clean.input_grad = x.grad.detach() / self.clean_weight
+                clean.input_grad = x_clean.grad.detach() / self.clean_weight
                 pending = None
+                if x_clean is not x:
+                    # Already scaled as ``backward`` scales losses (gradient accumulation, loss scaling).
+                    carried = x_clean.grad.detach()
+
+                    def join(g: Tensor) -> Tensor:
+                        joined.append(True)
+                        return g + carried
+
+                    x.register_hook(join)
             else:
                 (g,) = torch.autograd.grad(clean_loss, x, retain_graph=True)
                 clean.input_grad = g.detach()
@@ -139,4 +156,6 @@ class Objective:
             pending = value if pending is None else pending + value
         if pending is not None and pending.requires_grad:
             backward(pending)
+        if carried is not None and not joined:
+            torch.autograd.backward(x, carried)  # no term reached x: the clean gradient goes down alone
         return StepOutput(loss=total, clean_loss=clean_loss.detach(), logits=logits.detach(), terms=values)

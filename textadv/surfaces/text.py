@@ -40,7 +40,8 @@ class TextSurface(Surface):
 
     def threat(self, batch: Batch, norm, eps) -> Threat:
         """ε in the embedding's units: multiplied by ``embedding.eps_scale()`` (σ̄ in ``"scale"`` mode, else 1)."""
-        scale = self.model.embedding.eps_scale()
-        if scale != 1.0:
-            eps = eps * scale
+        if not (isinstance(eps, (int, float)) and eps == 0):  # ε = 0 (input checks) needs no unit: σ̄ costs a pass over the vocabulary
+            scale = self.model.embedding.eps_scale()
+            if scale != 1.0:
+                eps = eps * scale
         return Threat(norm, eps, bounds=self.bounds, mask=self.mask(batch))
