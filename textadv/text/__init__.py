@@ -38,7 +38,7 @@ Normalisation modes (:mod:`.normalized_embedding`): ``"miyato"`` (the paper; def
 from .batching import TextCollator, encode_examples, encode_texts, pad_id_of
 from .checkpoint import LoadedTextModel, load_text_model, read_model_json, save_text_model
 from .data import TextClassificationData, TextSplit, load_text_classification
-from .hf import DEFAULT_HF_NORMALIZATION, HFTextClassifier, load_hf_classifier
+from .hf import DEFAULT_HF_NORMALIZATION, HFTextClassifier, check_inputs_embeds, load_hf_classifier
 from .lstm import LSTMClassifier, LSTMConfig, load_glove
 from .normalized_embedding import MODES, NormalizedEmbedding, SequenceDropout, frequency_moments
 from .vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary, load_frequencies, save_frequencies, word_frequencies, word_tokenize
@@ -47,7 +47,7 @@ __all__ = [
     "TextCollator", "encode_examples", "encode_texts", "pad_id_of",
     "LoadedTextModel", "load_text_model", "read_model_json", "save_text_model",
     "TextClassificationData", "TextSplit", "load_text_classification",
-    "DEFAULT_HF_NORMALIZATION", "HFTextClassifier", "load_hf_classifier",
+    "DEFAULT_HF_NORMALIZATION", "HFTextClassifier", "check_inputs_embeds", "load_hf_classifier",
     "LSTMClassifier", "LSTMConfig", "load_glove",
     "MODES", "NormalizedEmbedding", "SequenceDropout", "frequency_moments",
     "PAD", "PAD_ID", "UNK", "UNK_ID", "Vocabulary", "load_frequencies", "save_frequencies",

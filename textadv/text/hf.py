@@ -6,7 +6,10 @@
 Only the *word* embeddings are normalised and perturbed; the model's embedding block adds the
 position/token-type embeddings and applies its LayerNorm once, inside ``model(inputs_embeds=...)``.
 Perturbing the output of the whole embedding block instead would apply them twice (PAPERS.md §7).
-Any ``AutoModelForSequenceClassification`` whose forward accepts ``inputs_embeds`` works.
+Any ``AutoModelForSequenceClassification`` whose forward accepts ``inputs_embeds`` and uses
+``input_ids`` only for the embedding lookup works (encoders: BERT, RoBERTa, DistilBERT, ...);
+:func:`check_inputs_embeds` verifies this at construction and refuses GPT-style heads that locate
+the last real token from the padding ids.
 
 Normalisation for pretrained transformers (see :mod:`.normalized_embedding`): ``"miyato"`` feeds
 centred, unit-variance word vectors to a model pretrained on raw ones; ``"scale"`` keeps the raw
@@ -33,6 +36,7 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
+from ..core import eval_mode
 from .normalized_embedding import NormalizedEmbedding, SequenceDropout
 from .vocab import quiet_transformers
 
@@ -48,6 +52,7 @@ class HFTextClassifier(nn.Module):
         normalization: ``"scale"`` (default), ``"miyato"`` or ``"raw"``.
         uniform: uniform frequencies, asked for explicitly.
         embedding_dropout: the shared-mask embedding dropout probability (default 0).
+        check: run :func:`check_inputs_embeds` (two tiny forward passes) first.
 
     ``self.model`` owns the embedding matrix; ``self.embedding`` normalises it without registering
     it a second time (one name per tensor in ``state_dict()``).
@@ -61,6 +66,7 @@ class HFTextClassifier(nn.Module):
         normalization: str = DEFAULT_HF_NORMALIZATION,
         uniform: bool = False,
         embedding_dropout: float = 0.0,
+        check: bool = True,
     ):
         super().__init__()
         if "inputs_embeds" not in inspect.signature(model.forward).parameters:
@@ -68,6 +74,8 @@ class HFTextClassifier(nn.Module):
         table = model.get_input_embeddings()
         if not isinstance(table, nn.Embedding):
             raise ValueError(f"the model's input embeddings must be an nn.Embedding, got {type(table).__name__}")
+        if check:
+            check_inputs_embeds(model)
         self.model = model
         self.embedding = NormalizedEmbedding(table, frequencies, mode=normalization, uniform=uniform, register_embedding=False)
         self.embedding_dropout = SequenceDropout(embedding_dropout)
@@ -97,6 +105,30 @@ class HFTextClassifier(nn.Module):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         return self.classify(self.embed(input_ids), attention_mask)
+
+
+def check_inputs_embeds(model: nn.Module) -> None:
+    """Raise ``ValueError`` unless ``model(inputs_embeds=E[ids])`` equals ``model(input_ids=ids)``.
+
+    Run on a right-padded batch of two short sequences in eval mode. It catches classifiers that
+    read ``input_ids`` for more than the embedding lookup, e.g. GPT-style heads that find the last
+    real token from the padding ids: fed ``inputs_embeds`` they pool a padding position instead.
+    """
+    rows = model.get_input_embeddings().weight.shape[0]
+    pad = model.config.pad_token_id
+    pad = 0 if pad is None or not 0 <= pad < rows else int(pad)
+    tokens = [t % rows for t in range(pad + 1, pad + 5)]
+    ids = torch.tensor([tokens, tokens[:2] + [pad, pad]], device=model.get_input_embeddings().weight.device)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], device=ids.device)
+    with eval_mode(model), torch.no_grad():
+        by_ids = model(input_ids=ids, attention_mask=mask).logits
+        by_embeds = model(inputs_embeds=model.get_input_embeddings()(ids), attention_mask=mask).logits
+    if not torch.allclose(by_ids, by_embeds, rtol=1e-4, atol=1e-4):
+        raise ValueError(
+            f"{type(model).__name__} gives different logits from inputs_embeds than from input_ids on a padded batch "
+            "(it reads input_ids beyond the embedding lookup, e.g. to find the last real token); TextSurface cannot "
+            "perturb its word embeddings faithfully. Use an encoder classifier (BERT, RoBERTa, DistilBERT, ...)"
+        )
 
 
 def default_hf_model() -> Path:
