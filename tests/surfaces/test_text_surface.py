@@ -118,3 +118,19 @@ def test_mask_is_the_attention_mask_and_there_are_no_bounds():
     assert surface.bounds is None
     with pytest.raises(ValueError, match="eps"):
         surface.threat(batch, 2, -1.0)
+
+
+def test_semi_supervised_vat_perturbs_the_unlabeled_batch_within_its_padding():
+    model = _model()
+    surface = RecordingSurface(model)
+    batch = _batch(seed=0)
+    unlabeled = {k: v for k, v in _batch(seed=1).items() if k != "labels"}
+    unlabeled["input_ids"] = unlabeled["input_ids"][:, :6]
+    unlabeled["attention_mask"] = unlabeled["attention_mask"][:, :6]
+    out = build_objective("vat", eps=5.0, xi=0.1).step(surface, batch, unlabeled=unlabeled)
+    assert out.terms["VATTerm"] > 0
+    # calls: labelled clean pass, unlabeled clean pass, power iteration, unlabeled perturbed pass
+    assert [c[0].shape[1] for c in surface.calls] == [7, 6, 6, 6]
+    delta = surface.calls[3][0] - surface.calls[1][0]
+    torch.testing.assert_close(delta.flatten(1).norm(dim=1), torch.full((4,), 5.0), rtol=1e-4, atol=1e-5)
+    assert torch.all(delta[unlabeled["attention_mask"] == 0] == 0)
