@@ -95,3 +95,22 @@ def test_incomplete_directory_is_not_loadable(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="not a complete"):
         load_text_model(tmp_path)
+
+
+def test_interrupted_save_leaves_no_complete_looking_directory(corpus, tmp_path, monkeypatch):
+    from textadv.text import checkpoint
+
+    _, vocab, _ = corpus
+    model = _model(vocab)
+    save_text_model(model, tmp_path / "m", encoder=vocab)  # an earlier complete save
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint, "save_frequencies", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_text_model(model, tmp_path / "m", encoder=vocab)
+    assert not (tmp_path / "m" / "textadv_model.json").exists()
+    assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".saving-")]
+    with pytest.raises(FileNotFoundError, match="not a complete"):
+        load_text_model(tmp_path / "m")
