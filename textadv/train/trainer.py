@@ -119,6 +119,9 @@ class AdversarialTrainer(Trainer):
         finally:
             if dataclasses.is_dataclass(settings):
                 model.__dict__["config"] = settings
+        if self.args.n_gpu > 1:
+            raise ValueError("AdversarialTrainer does not support torch.nn.DataParallel (several GPUs in one process): "
+                             "launch one process per GPU with torchrun or accelerate launch")
         if self.args.label_names is None:
             # The text models' forward takes no labels argument; keep the labels column and evaluate through compute_loss.
             self.label_names = ["labels"]
