@@ -2,8 +2,6 @@
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 from textadv.text import Vocabulary, load_frequencies
 from textadv.text.wordnet import ensure_wordnet
 

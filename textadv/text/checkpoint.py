@@ -28,7 +28,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple, Optional, Sequence, Union
 
-import torch
 from torch import nn
 
 from .hf import HFTextClassifier
