@@ -27,8 +27,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--advs", nargs="+", default=list(ADVS), choices=ADVS)
     parser.add_argument("--root", default="runs/results")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--eval-eps", type=float, nargs="+", default=[5.0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epsilon", type=float, default=1.0, help="ε of the random/at/vat terms (normalised units)")
+    parser.add_argument("--eval-eps", type=float, nargs="+", default=[1.0, 5.0])
     parser.add_argument("--pgd-steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
     parser.add_argument("--table", default=None, help="also write the Markdown table to this file")
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
             run_dir = root / f"{adv}-seed{seed}"
             if not is_complete(run_dir):
                 started = time.time()
-                config = FinetuneConfig(adv=adv, seed=seed, epochs=args.epochs, eval_eps=tuple(args.eval_eps),
+                config = FinetuneConfig(adv=adv, seed=seed, epochs=args.epochs, epsilon=args.epsilon, eval_eps=tuple(args.eval_eps),
                                         pgd_steps=args.pgd_steps, progress=False)
                 finetune(config, str(run_dir), overwrite=True)
                 print(f"[{time.strftime('%H:%M:%S')}] {adv} seed {seed}: {time.time() - started:.0f} s", flush=True)

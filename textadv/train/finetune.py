@@ -472,7 +472,9 @@ def finetune(
     if accelerator is None:
         from accelerate import Accelerator
 
-        accelerator = Accelerator()
+        # On a machine without CUDA, accelerate only joins the gloo process group of a torchrun /
+        # `accelerate launch` start when told it runs on CPU; otherwise each process would train alone.
+        accelerator = Accelerator(cpu=not torch.cuda.is_available())
     is_main = accelerator.is_main_process
     if is_main:
         prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
