@@ -1,8 +1,9 @@
 """``textadv finetune``: fine-tune a text classifier with embedding-space AT/VAT and write a run directory.
 
 The flags map one to one onto :class:`textadv.train.finetune.FinetuneConfig` (whose docstring and
-module docstring explain each default). Flags default to ``None`` here so that ``--resume`` can
-tell which settings the user gave again; unset flags take the config's defaults.
+module docstring explain each default). Setting flags that are not given stay out of the
+namespace, so that ``--resume`` can tell which settings the user gave again; unset flags take the
+config's defaults.
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..train.finetune import ADV_CHOICES, NORMALIZATIONS, FinetuneConfig
 
     d = FinetuneConfig()
+    # Setting flags the user did not give are absent from the namespace (so --resume can tell them
+    # apart, and the help shows the config's own defaults rather than a placeholder).
+    parser.argument_default = argparse.SUPPRESS
 
     def default(name: str) -> str:
         value = getattr(d, name)
@@ -41,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("data")
     g.add_argument("--dataset", help="rotten_tomatoes (the packaged Pang & Lee corpus, offline), a Hugging Face hub id, "
                    f"or a local .csv/.tsv/.jsonl file (default {d.dataset})")
-    g.add_argument("--hub", action="store_true", default=None, help="load rotten_tomatoes from the hub instead of the packaged corpus")
+    g.add_argument("--hub", action="store_true", help="load rotten_tomatoes from the hub instead of the packaged corpus")
     g.add_argument("--hub-config", help="configuration of a hub dataset (e.g. sst2 of glue)")
     g.add_argument("--text-column", help=f"text column of a local file or hub dataset (default {d.text_column})")
     g.add_argument("--label-column", help=f"label column (default {d.label_column})")
@@ -59,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    f"a hub id or a local model directory (default {d.model})")
     g.add_argument("--normalization", choices=NORMALIZATIONS, help="embedding normalisation: miyato (default for the LSTM), "
                    "scale (default for pretrained transformers: raw embeddings, ε relative to their spread), raw")
-    g.add_argument("--glove", action=argparse.BooleanOptionalAction, default=None,
+    g.add_argument("--glove", action=argparse.BooleanOptionalAction,
                    help="initialise the LSTM's embedding from the packaged GloVe 6B 50d (default on for the LSTM; sets --embedding-dim 50)")
     g.add_argument("--embedding-dim", type=int, help=f"LSTM embedding size without GloVe (default {d.embedding_dim})")
     g.add_argument("--hidden-size", type=int, help=f"LSTM hidden size (default {d.hidden_size})")
@@ -85,13 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-batch-size", type=int, help=f"evaluation batch size (default {d.eval_batch_size})")
     g.add_argument("--neighbour-words", nargs="*", help=f"words whose nearest neighbours the report lists (default {default('neighbour_words')})")
     g.add_argument("--neighbour-k", type=int, help=f"neighbours per word (default {d.neighbour_k})")
-    g.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bars")
+    g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
+    parser.argument_default = None
     g = parser.add_argument_group("run directory")
-    g.add_argument("--output-dir", help="the run directory (must be missing or empty unless --overwrite)")
-    g.add_argument("--resume", metavar="DIR", help="continue the (killed) run in DIR with its saved settings; "
+    g.add_argument("--output-dir", default=None, help="the run directory (must be missing or empty unless --overwrite)")
+    g.add_argument("--resume", metavar="DIR", default=None, help="continue the (killed) run in DIR with its saved settings; "
                    "only the budget (--epochs, --max-steps) and the evaluation flags may change")
-    g.add_argument("--overwrite", action="store_true", help="replace the contents of --output-dir")
+    g.add_argument("--overwrite", action="store_true", default=False, help="replace the contents of --output-dir")
 
 
 def given_settings(args: argparse.Namespace) -> dict:
