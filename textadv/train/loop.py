@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, Mapping, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
 import torch
 import torch.distributed as dist
