@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 install: $(VENV)/.installed
 
 demo: install
-	$(OFFLINE) $(BIN)/textadv image-train --adv pgd --output-dir runs/demo
+	$(OFFLINE) $(BIN)/textadv finetune --adv vat --output-dir runs/demo --overwrite
 
 test: install
 	$(OFFLINE) $(BIN)/python -m pytest -q
