@@ -20,3 +20,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} not present (developers' and CI machines only)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def single_thread():
+    """One intra-op thread for tests of tiny tensors: with two, every op waits at a barrier for the
+    other thread, which on a busy 2-core machine makes such tests several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

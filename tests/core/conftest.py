@@ -1,12 +1,7 @@
-"""One intra-op thread for these tests: their tensors are tiny, and with two threads every op waits
-at a barrier for the other thread, which on a busy 2-core machine makes the suite several times slower."""
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(single_thread):
+    """Tiny tensors throughout: see ``single_thread`` in tests/conftest.py."""
     yield
-    torch.set_num_threads(threads)

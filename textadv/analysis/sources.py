@@ -134,7 +134,7 @@ def read_vocab_file(path: PathLike) -> tuple[list, Optional[np.ndarray]]:
     One token per line, optionally ``token<TAB>count``; ``\\t``, ``\\n`` and ``\\\\`` inside a token
     are escapes (:func:`textadv.text.vocab.save_tokens`), so a literal tab always separates a count.
     """
-    from ..text.vocab import _unescape
+    from ..text.vocab import unescape_token
 
     path = Path(path)
     if not path.is_file():
@@ -147,7 +147,7 @@ def read_vocab_file(path: PathLike) -> tuple[list, Optional[np.ndarray]]:
                 token, count = count, None
             elif not _NUMBER.match(count.strip()):
                 raise ValueError(f"{path}, line {number}: expected 'token' or 'token<TAB>count', got {line.rstrip()!r}")
-            tokens.append(_unescape(token))
+            tokens.append(unescape_token(token))
             counts.append(count)
     if not tokens:
         raise ValueError(f"vocabulary file {path} is empty")
@@ -226,12 +226,12 @@ def hf_table(model: str, name: Optional[str] = None) -> EmbeddingTable:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from ..text.checkpoint import _hf_tokens
+    from ..text.checkpoint import hf_tokens
 
     hf = AutoModel.from_pretrained(model)
     tokenizer = AutoTokenizer.from_pretrained(model)
     weight = hf.get_input_embeddings().weight.detach().to("cpu", torch.float32).numpy()
-    tokens = _hf_tokens(tokenizer, weight.shape[0])
+    tokens = hf_tokens(tokenizer, weight.shape[0])
     label = name or f"hf:{Path(str(model)).name}"
     return EmbeddingTable(label, weight, tuple(tokens), "hf", "raw", f"hf:{model}",
                           tokenize=_hf_pieces(tokenizer))

@@ -48,7 +48,8 @@ class LoadedTextModel(NamedTuple):
     metadata: dict  # the contents of textadv_model.json
 
 
-def _hf_tokens(tokenizer, rows: int) -> list:
+def hf_tokens(tokenizer, rows: int) -> list:
+    """The tokenizer's token for each of ``rows`` embedding rows, in row order."""
     tokens = tokenizer.convert_ids_to_tokens(list(range(min(rows, len(tokenizer)))))
     # Embedding matrices padded beyond the tokenizer get placeholder names for the extra rows.
     return [str(t) for t in tokens] + [f"<row_{i}>" for i in range(len(tokens), rows)]
@@ -104,7 +105,7 @@ def save_text_model(
             model.model.save_pretrained(tmp, safe_serialization=True)
             encoder.save_pretrained(tmp)
             embedding_key = model.embedding_key
-            save_tokens(tmp / VOCAB_FILE, _hf_tokens(encoder, rows))
+            save_tokens(tmp / VOCAB_FILE, hf_tokens(encoder, rows))
         with safe_open(str(tmp / WEIGHTS), framework="pt") as f:
             if embedding_key not in f.keys():
                 raise RuntimeError(f"{WEIGHTS} has no tensor {embedding_key!r}; cannot describe the embedding matrix")

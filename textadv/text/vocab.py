@@ -73,7 +73,8 @@ def _escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _unescape(token: str) -> str:
+def unescape_token(token: str) -> str:
+    """Undo the escapes of :func:`save_tokens` (``\\t``, ``\\n``, ``\\r``, ``\\\\``) in one token."""
     return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), token)
 
 
@@ -85,7 +86,7 @@ def save_tokens(path: PathLike, tokens: Sequence[str]) -> None:
 def load_tokens(path: PathLike) -> List[str]:
     """Inverse of :func:`save_tokens`."""
     with open(path, encoding="utf-8") as f:
-        return [_unescape(line.rstrip("\n")) for line in f]
+        return [unescape_token(line.rstrip("\n")) for line in f]
 
 
 def save_frequencies(path: PathLike, counts: Union[Tensor, Sequence[float]]) -> None:
@@ -184,7 +185,7 @@ class Vocabulary:
                     counts.append(int(count))
                 except ValueError:
                     raise ValueError(f"{path}, line {number}: count {count!r} is not an integer") from None
-                tokens.append(_unescape(token))
+                tokens.append(unescape_token(token))
         return cls(tuple(tokens), tuple(counts))
 
     @classmethod
