@@ -7,5 +7,14 @@ from .seed import epoch_generator, seed_everything, step_generator
 __all__ = [
     "TrainConfig", "TrainResult", "train", "combine_gradients", "seed_everything", "epoch_generator",
     "step_generator", "batches", "dataset_size", "epoch_order", "shard", "take", "to_device",
-    "find_checkpoint", "load_checkpoint", "save_checkpoint",
+    "find_checkpoint", "load_checkpoint", "save_checkpoint", "AdversarialTrainer",
 ]
+
+
+def __getattr__(name):
+    # The transformers.Trainer adapter imports transformers: only on first use.
+    if name == "AdversarialTrainer":
+        from .trainer import AdversarialTrainer
+
+        return AdversarialTrainer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
