@@ -92,6 +92,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
     parser.argument_default = None
+    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice); 1 is much faster "
+                   "for the LSTM on a machine shared with other jobs")
     g = parser.add_argument_group("run directory")
     g.add_argument("--output-dir", default=None, help="the run directory (must be missing or empty unless --overwrite)")
     g.add_argument("--resume", metavar="DIR", default=None, help="continue the (killed) run in DIR with its saved settings; "
@@ -113,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
     from ..train.finetune import FinetuneConfig, finetune
 
     settings = given_settings(args)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.resume:
         if args.output_dir and args.output_dir != args.resume:
             raise ValueError("--resume DIR continues the run in DIR; drop --output-dir or give the same directory")

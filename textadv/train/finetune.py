@@ -123,7 +123,7 @@ class FinetuneConfig:
     lr: Optional[float] = None
     lr_decay: float = 0.9998
     grad_clip: Optional[float] = 1.0
-    epochs: int = 1
+    epochs: int = 3
     max_steps: Optional[int] = None
     eval_every: int = 0
     save_every: int = 100
