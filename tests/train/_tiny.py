@@ -1,7 +1,6 @@
 """A tiny real task shared by the training-loop tests and the 2-process worker."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from textadv.train import seed_everything

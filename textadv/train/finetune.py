@@ -50,13 +50,12 @@ differ from the saved ones.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -432,7 +431,7 @@ def finetune(
     from ..report import finish_run, plot_accuracy_vs_eps, prepare_run_dir, read_json, write_json, write_text
     from ..surfaces import TextSurface
     from .data import batches
-    from .loop import TrainConfig, train
+    from .loop import TrainConfig, default_accelerator, train
     from .seed import seed_everything
 
     if output_dir is None:
@@ -474,11 +473,7 @@ def finetune(
                          f"({config.unlabeled_batch_size or config.batch_size}); pass --unlabeled none or more text")
 
     if accelerator is None:
-        from accelerate import Accelerator
-
-        # On a machine without CUDA, accelerate only joins the gloo process group of a torchrun /
-        # `accelerate launch` start when told it runs on CPU; otherwise each process would train alone.
-        accelerator = Accelerator(cpu=not torch.cuda.is_available())
+        accelerator = default_accelerator()
     is_main = accelerator.is_main_process
     if is_main:
         prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)

@@ -154,6 +154,17 @@ def combine_gradients(params: List[torch.nn.Parameter], weight: float, procs: _P
             p.grad = None
 
 
+def default_accelerator():
+    """An ``Accelerator`` that joins a torchrun / ``accelerate launch`` process group on any machine.
+
+    Without CUDA, accelerate only sets up the gloo group when told it runs on CPU; a plain
+    ``Accelerator()`` would leave every process training alone on full batches.
+    """
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not torch.cuda.is_available())
+
+
 def train(
     model: torch.nn.Module,
     surface: Surface,
@@ -196,11 +207,10 @@ def train(
         :class:`TrainResult`. ``output_dir/history.json`` holds the same history: one entry per
         ``log_every`` steps (``step, epoch, lr, loss, clean_loss, terms``) and per evaluation (``step, eval``).
     """
-    from accelerate import Accelerator
     from tqdm.auto import tqdm
 
     if accelerator is None:
-        accelerator = Accelerator()
+        accelerator = default_accelerator()
     if getattr(accelerator, "mixed_precision", "no") != "no":
         raise ValueError("textadv.train.train runs in full precision; create the Accelerator with mixed_precision='no'")
     procs = _Processes(accelerator)

@@ -144,13 +144,12 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> SmallCNN
 
 def run_experiment(cfg: ImageExperimentConfig, accelerator=None) -> dict:
     """Train, evaluate and write the run directory; returns the metrics (also in ``metrics.json``)."""
-    from accelerate import Accelerator
-
     from ..eval import clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
     from ..objectives import build_objective
     from ..report import finish_run, metrics_table, plot_accuracy_vs_eps, prepare_run_dir, table, write_json, write_text
     from ..surfaces.image import ImageSurface
     from ..train import TrainConfig, batches, seed_everything, train
+    from ..train.loop import default_accelerator
     from .data import load_images
 
     # Every check that can fail runs before the run directory is touched.
@@ -171,7 +170,7 @@ def run_experiment(cfg: ImageExperimentConfig, accelerator=None) -> dict:
     train_config = TrainConfig(batch_size=cfg.batch_size, lr=cfg.lr, lr_decay=cfg.lr_decay, epochs=cfg.epochs,
                                max_steps=cfg.max_steps, save_every=cfg.save_every, log_every=10, seed=cfg.seed)
 
-    accelerator = accelerator or Accelerator()
+    accelerator = accelerator or default_accelerator()
     run_dir = Path(cfg.output_dir)
     if accelerator.is_main_process:
         prepare_run_dir(run_dir, resume=cfg.resume, overwrite=cfg.overwrite)
