@@ -311,29 +311,15 @@ def neighbour_table(model_dir: Path, words: Sequence[str], k: int) -> List[dict]
     Uses the embedding-neighbour analysis (:mod:`textadv.analysis`) on the model directory, in the
     space the model was trained in (Miyato-normalised for ``normalization="miyato"``, raw otherwise).
     """
-    from ..analysis.neighbours import cosine_topk
+    from ..analysis.compare import query_neighbours
     from ..analysis.sources import checkpoint_table
 
     table = checkpoint_table(model_dir)
-    rows = []
-    queries = [table.resolve(w) for w in words]
-    known = [q for q in queries if q.rows]
-    result = None
-    if known:
-        import numpy as np
-
-        vectors = np.stack([table.vector(q) for q in known])
-        result = cosine_topk(table.matrix, vectors, min(k, len(table.vocab) - 1), exclude=[q.self_row for q in known])
-    position = {q.word: i for i, q in enumerate(known)}
-    for q in queries:
-        if q.word not in position:
-            rows.append({"word": q.word, "label": q.label, "neighbours": []})
-            continue
-        i = position[q.word]
-        neighbours = [{"word": table.vocab[j], "cosine": float(s)}
-                      for j, s in zip(result.indices[i].tolist(), result.scores[i].tolist())]
-        rows.append({"word": q.word, "label": q.label, "neighbours": neighbours})
-    return rows
+    found = query_neighbours(table, list(words), min(k, len(table.vocab) - 1))
+    return [
+        {"word": q.word, "label": q.label, "neighbours": [{"word": n.word, "cosine": n.cosine} for n in q.neighbours]}
+        for q in found
+    ]
 
 
 def _neighbours_markdown(rows: List[dict], space: str) -> str:
