@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Optional, Sequence
 
 COMMANDS = {
@@ -41,12 +42,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+
+    def one_line(message, category, filename, lineno, line=None):
+        # Warnings about the user's data (truncation, dropped rows) as one line, without source code.
+        return f"textadv {args.command}: warning: {message}\n"
+
+    previous, warnings.formatwarning = warnings.formatwarning, one_line
     try:
         return int(args._module.run(args) or 0)
     except (ValueError, FileNotFoundError, KeyError) as err:
         # Bad input: one clear line, no traceback.
         print(f"textadv {args.command}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":
