@@ -30,6 +30,23 @@ def test_affine_binary_is_one_closed_form_step(overshoot):
     assert len(calls) == 3  # clean logits, one step, then the check that every label flipped
 
 
+def test_masked_affine_step_is_the_closest_point_within_the_mask():
+    # Restricted to the entries P may change, the nearest point of the hyperplane wᵀx + b = 0 is
+    # x − f(x)/‖Pw‖²·Pw; masked entries (padding) never move.
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(4, 3, 5, generator=gen, dtype=torch.float64)  # [B, T, D]
+    w = torch.randn(3, 5, generator=gen, dtype=torch.float64)
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 1]], dtype=torch.float64)  # [B, T]
+    b = 0.2
+    model = lambda z: torch.stack([torch.zeros(z.shape[0], dtype=z.dtype), (z * w).sum((1, 2)) + b], dim=1)  # noqa: E731
+    x_adv = deepfool(model, x, overshoot=0.0, max_iter=1, mask=mask)
+    pw = w * mask[:, :, None]  # [B, T, D]
+    f = (x * w).sum((1, 2)) + b
+    expected = x - (f / pw.pow(2).sum((1, 2)))[:, None, None] * pw
+    torch.testing.assert_close(x_adv, expected)
+    assert torch.equal((x_adv - x)[mask == 0], torch.zeros_like((x_adv - x)[mask == 0]))
+
+
 def linear_model(seed, classes=5, dim=12):
     gen = torch.Generator().manual_seed(seed)
     W = torch.randn(classes, dim, generator=gen, dtype=torch.float64)

@@ -35,6 +35,7 @@ def deepfool(
     overshoot: float = 0.02,
     max_iter: int = 50,
     bounds: Optional[Tuple[float, float]] = None,
+    mask: Optional[Tensor] = None,
 ) -> Tensor:
     """The DeepFool adversarial input ``[B, ...]`` (detached), batched.
 
@@ -47,13 +48,16 @@ def deepfool(
         overshoot: the accumulated perturbation is scaled by ``1 + overshoot`` (0.02 in the paper).
         max_iter: the most linearisation steps per example (50 in the paper).
         bounds: ``(lo, hi)`` box for the iterates, or ``None``.
+        mask: 1 where ``x`` may change (shape ``x.shape[:k]``, as in :class:`Threat`); padding of a
+            token sequence stays as it is. The gradients are masked, so each step is the smallest
+            ℓ2 step to the linearised boundary within the perturbable entries.
 
     Each example stops changing as soon as its predicted label differs from the clean one; an
     example that never flips returns its last iterate. One step costs one forward and
     ``min(num_classes, C)`` input-only backwards.
     """
-    box = Threat("inf", 0.0, bounds=bounds)  # only its box is used: validates bounds, clips iterates
-    box.check(x)  # a batch dimension, finite, inside the bounds
+    box = Threat("inf", 0.0, bounds=bounds, mask=mask)  # validates bounds and mask, clips and masks
+    box.check(x)  # a batch dimension, finite, inside the bounds, the mask fits
     if int(num_classes) != num_classes or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
     if not overshoot >= 0:
@@ -85,7 +89,8 @@ def deepfool(
                 break
             picked = logits.gather(1, classes)  # [B, K]
             grads = [
-                torch.autograd.grad(picked[:, j].sum(), z, retain_graph=j < k - 1)[0] for j in range(k)
+                box.apply_mask(torch.autograd.grad(picked[:, j].sum(), z, retain_graph=j < k - 1)[0])
+                for j in range(k)
             ]
         grads = torch.stack(grads, dim=1).reshape(batch, k, -1)  # [B, K, N]
         w = grads[:, 1:] - grads[:, :1]  # [B, K-1, N]  w'ₖ

@@ -201,8 +201,8 @@ def deepfool_rho(
     """DeepFool's ρ̂_adv as a :class:`Rho` (mean over fooled examples, per-example values).
 
     ρ(x) = ‖x_adv − x‖₂/‖x‖₂ with the norm over the whole perturbed tensor of one example. DeepFool
-    attacks the predicted label (not the true one), so every example counts. The surface's mask is
-    not applied by DeepFool (fine for pixels; for text it would perturb padding too). Examples still
+    attacks the predicted label (not the true one), so every example counts. The surface's mask
+    keeps padding of text unperturbed. Examples still
     classified as before after ``max_iter`` iterations are left out of the mean.
 
     ``bounds`` defaults to ``None``, as in the paper: ρ̂_adv measures the distance to the decision
@@ -218,7 +218,8 @@ def deepfool_rho(
             batch = to_device(batch, device)
             x = surface.inputs(batch).detach()
             logits_fn = lambda z, b=batch: surface.logits(z, b)  # noqa: E731
-            x_adv = deepfool(logits_fn, x, num_classes=num_classes, overshoot=overshoot, max_iter=max_iter, bounds=bounds)
+            x_adv = deepfool(logits_fn, x, num_classes=num_classes, overshoot=overshoot, max_iter=max_iter,
+                             bounds=bounds, mask=surface.mask(batch))
             with torch.no_grad():
                 fooled = logits_fn(x_adv).argmax(1) != logits_fn(x).argmax(1)
             rho = robustness_rho(x, x_adv)
