@@ -9,23 +9,14 @@ Offline examples:
     python recipes/embedding_neighbours.py --checkpoints runs/none runs/at runs/vat \\
         --names baseline AT VAT --words good bad --pairs good:bad bad:good --output runs/neighbours
 """
-from __future__ import annotations
-
-import argparse
 import sys
 
+from textadv.cli import recipe_main
 from textadv.commands import neighbours
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=neighbours.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    neighbours.add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return neighbours.run(args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        print(f"embedding_neighbours: error: {err}", file=sys.stderr)
-        return 2
+    return recipe_main(neighbours, "embedding_neighbours.py", argv)
 
 
 if __name__ == "__main__":

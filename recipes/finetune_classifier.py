@@ -11,21 +11,14 @@ accuracy_vs_eps.png, model/, neighbours.md, config.json). Copy this script to ch
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from textadv.commands import finetune as command
+from textadv.cli import recipe_main
+from textadv.commands import finetune
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=command.HELP)
-    command.add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return command.run(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"finetune_classifier.py: error: {error}", file=sys.stderr)
-        return 2
+    return recipe_main(finetune, "finetune_classifier.py", argv)
 
 
 if __name__ == "__main__":

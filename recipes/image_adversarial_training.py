@@ -9,21 +9,14 @@ Same flags as ``textadv image-train`` (``--help`` lists them). Examples::
 
 Several processes: ``accelerate launch --num_processes 2 recipes/image_adversarial_training.py ...``.
 """
-import argparse
 import sys
 
+from textadv.cli import recipe_main
 from textadv.commands import image_train
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=image_train.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    image_train.add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return image_train.run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return recipe_main(image_train, "image_adversarial_training.py", argv)
 
 
 if __name__ == "__main__":

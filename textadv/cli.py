@@ -36,26 +36,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_module(module, args: argparse.Namespace, name: str) -> int:
+    """Run a subcommand module on parsed arguments, as the ``textadv`` command and the recipes do.
+
+    Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``) prints one line naming the
+    problem and returns 2; warnings about the user's data print as one line each.
+    """
+
+    def one_line(message, category, filename, lineno, line=None):
+        return f"{name}: warning: {message}\n"
+
+    previous, warnings.formatwarning = warnings.formatwarning, one_line
+    try:
+        return int(module.run(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"{name}: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        warnings.formatwarning = previous
+
+
+def recipe_main(module, prog: str, argv: Optional[Sequence[str]] = None) -> int:
+    """The whole of a ``recipes/`` script: the subcommand's flags, parsed and run by :func:`run_module`."""
+    parser = argparse.ArgumentParser(prog=prog, description=module.HELP,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    module.add_arguments(parser)
+    return run_module(module, parser.parse_args(argv), prog)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-
-    def one_line(message, category, filename, lineno, line=None):
-        # Warnings about the user's data (truncation, dropped rows) as one line, without source code.
-        return f"textadv {args.command}: warning: {message}\n"
-
-    previous, warnings.formatwarning = warnings.formatwarning, one_line
-    try:
-        return int(args._module.run(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        # Bad input: one clear line, no traceback.
-        print(f"textadv {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        warnings.formatwarning = previous
+    return run_module(args._module, args, f"textadv {args.command}")
 
 
 if __name__ == "__main__":
