@@ -223,3 +223,139 @@ class PredictionsFile:
     def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
         raise ValueError("a predictions file has no span probabilities; the model-in-the-loop modes "
                          "(AddAny, AddCommon) need --model")
+
+
+# ------------------------------------------------------------------------------------ Hugging Face models
+
+class HFQASystem:
+    """Any Hugging Face ``AutoModelForQuestionAnswering`` (hub id or local directory).
+
+    Long contexts are cut into overlapping windows (:mod:`textadv.qa.features`); each window's valid
+    spans are scored by ``start_logit + end_logit`` and a question's answer is its best span over all of
+    its windows. :meth:`top_spans` turns those scores into probabilities by a softmax over the candidate
+    spans of all windows (the ``n_best`` best per window), sums equal texts and renormalises over the
+    ``k`` kept. Windows run in batches of ``batch_size`` under ``torch.no_grad`` on the device chosen by
+    ``accelerate``; under ``accelerate launch`` each process predicts its share of the questions and the
+    answers are gathered on every process.
+    """
+
+    def __init__(self, model, tokenizer, settings=None, *, batch_size: int = 32, n_best: int = 20,
+                 progress: bool = False, name: str = "model"):
+        from .features import WindowSettings, check_tokenizer
+
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if n_best <= 0:
+            raise ValueError(f"n_best must be positive, got {n_best}")
+        check_tokenizer(tokenizer)
+        self.settings = settings or WindowSettings()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.n_best = n_best
+        self.progress = progress
+        self.name = name
+        self._accelerator = None
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, settings=None, **kwargs) -> "HFQASystem":
+        """Load a QA model and its tokenizer; a model without a QA head is a one-line ``ValueError``."""
+        from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+
+        name = str(name_or_path)
+        try:
+            config = AutoConfig.from_pretrained(name)
+        except (OSError, ValueError) as err:
+            raise FileNotFoundError(f"cannot load model {name!r}: {str(err).splitlines()[0]}") from None
+        archs = config.architectures or []
+        if archs and not any(a.endswith("ForQuestionAnswering") for a in archs):
+            raise ValueError(f"model {name!r} is not a question-answering model (architectures: {', '.join(archs)}); "
+                             "fine-tune it for extractive QA first, e.g. with recipes/train_qa.py")
+        try:
+            model = AutoModelForQuestionAnswering.from_pretrained(name, config=config)
+        except ValueError as err:
+            raise ValueError(f"model {name!r} has no question-answering variant: {str(err).splitlines()[0]}") from None
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        return cls(model, tokenizer, settings, name=name, **kwargs)
+
+    @property
+    def accelerator(self):
+        if self._accelerator is None:
+            from accelerate import Accelerator
+            import torch
+
+            # cpu=True without CUDA so that `accelerate launch` on CPU machines still joins the gloo group
+            self._accelerator = Accelerator(cpu=not torch.cuda.is_available())
+            self.model = self._accelerator.prepare_model(self.model, evaluation_mode=True)
+        return self._accelerator
+
+    def _candidates(self, questions: Sequence[SquadQuestion]) -> list[list[tuple[str, float]]]:
+        """Per question, ``(span text, score)`` of the ``n_best`` best spans of each of its windows."""
+        import torch
+        from tqdm.auto import tqdm
+
+        from .features import best_spans, encode_windows
+
+        acc = self.accelerator
+        questions = list(questions)
+        result: list[list[tuple[str, float]]] = [[] for _ in questions]
+        if not questions:
+            return result
+        with acc.split_between_processes(list(range(len(questions)))) as mine:
+            local = {}
+            chunk = max(self.batch_size * 8, 64)  # encode a few batches at a time: bounded memory
+            bar = tqdm(total=len(mine), desc=f"predict {self.name}", leave=False,
+                       disable=None if (self.progress and acc.is_main_process) else True)
+            self.model.eval()
+            for c0 in range(0, len(mine), chunk):
+                part = [questions[i] for i in mine[c0:c0 + chunk]]
+                windows = encode_windows(self.tokenizer, part, self.settings)
+                for b0 in range(0, len(windows), self.batch_size):
+                    batch = {k: v[b0:b0 + self.batch_size].to(acc.device) for k, v in windows.inputs.items()}
+                    with torch.no_grad():
+                        out = self.model(**batch)
+                    starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()
+                    for r in range(starts.shape[0]):
+                        w = b0 + r
+                        q = part[windows.example[w]]
+                        spans = best_spans(starts[r], ends[r], windows.offsets[w],
+                                           max_answer_length=self.settings.max_answer_length, n_best=self.n_best)
+                        local.setdefault(mine[c0 + windows.example[w]], []).extend(
+                            (q.context[s:e], score) for s, e, score in spans)
+                bar.update(len(part))
+            bar.close()
+        if acc.num_processes > 1:
+            from accelerate.utils import gather_object
+
+            merged = {}
+            for shard in gather_object([local]):
+                merged.update(shard)
+            local = merged
+        for i, spans in local.items():
+            result[i] = spans
+        return result
+
+    def predict(self, questions: Sequence[SquadQuestion]) -> dict[str, str]:
+        out = {}
+        for q, spans in zip(questions, self._candidates(questions)):
+            out[q.id] = max(spans, key=lambda ts: ts[1])[0] if spans else ""
+        return out
+
+    def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        result = []
+        for spans in self._candidates(questions):
+            if not spans:
+                result.append([("", 1.0)])
+                continue
+            probs = softmax([s for _, s in spans])
+            result.append(merge_spans([(t, p) for (t, _), p in zip(spans, probs)], k))
+        return result
+
+
+def load_system(name_or_path, *, settings=None, batch_size: int = 32, progress: bool = False) -> QASystem:
+    """``"sliding-window"`` → :class:`SlidingWindowBaseline`; anything else a Hugging Face QA model id or path."""
+    if str(name_or_path) == "sliding-window":
+        return SlidingWindowBaseline()
+    return HFQASystem.from_pretrained(name_or_path, settings, batch_size=batch_size, progress=progress)
