@@ -32,3 +32,42 @@ def plot_accuracy_vs_eps(curves: Mapping[str, Mapping[float, float]], path: Path
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return Path(path)
+
+
+def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], path: PathLike, *, ylabel: str = "",
+                      title: str = "", ymax: float | None = None) -> Path:
+    """Grouped bars, one group per key of ``groups`` and one bar per inner key (``{group: {bar: value}}``,
+    e.g. ``{"EM": {"original": 71.2, "AddSent": 40.3}, "F1": {...}}``), each bar labelled with its value;
+    saved as PNG atomically. Missing values (absent or NaN) leave a gap."""
+    if not groups or not any(groups.values()):
+        raise ValueError("groups must hold at least one {bar: value} mapping")
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    bars = list(dict.fromkeys(b for inner in groups.values() for b in inner))
+    width = 0.8 / len(bars)
+    fig = Figure(figsize=(max(5, 1.2 * len(groups) * max(1, len(bars) / 2)), 3.5), dpi=120)
+    ax = fig.add_subplot()
+    for j, bar in enumerate(bars):
+        xs, ys = [], []
+        for i, inner in enumerate(groups.values()):
+            value = inner.get(bar)
+            if value is not None and value == value:
+                xs.append(i - 0.4 + width * (j + 0.5))
+                ys.append(float(value))
+        drawn = ax.bar(xs, ys, width, label=bar)
+        ax.bar_label(drawn, fmt="%.1f", fontsize=7)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.set_ylabel(ylabel)
+    if ymax is not None:
+        ax.set_ylim(0, ymax)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path)
