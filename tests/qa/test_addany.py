@@ -158,3 +158,26 @@ def test_budget_is_respected_and_queries_are_batched(system, common):
     unlimited = CountingSystem(system)
     add_any_search(QUESTIONS[:1], unlimited, AddAnySettings(mode="addany", passes=1), common=common, progress=False)
     assert unlimited.contexts > 45  # so the budget above did bind
+
+
+def test_addany_against_a_hugging_face_qa_model(common, single_thread):
+    """The same guarantees with a (tiny, randomly initialised) transformer QA model behind ``HFQASystem``."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    from textadv import assets
+    from textadv.qa.systems import HFQASystem
+
+    tokenizer = AutoTokenizer.from_pretrained(assets.minilm_dir())
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64)
+    counter = CountingSystem(HFQASystem(BertForQuestionAnswering(config), tokenizer, batch_size=64))
+    results = add_any_search(QUESTIONS, counter, AddAnySettings(mode="addany", budget=120), common=common,
+                             progress=False)
+    for q, r in zip(QUESTIONS, results):
+        assert all(b < a for a, b in zip(r.trajectory, r.trajectory[1:])), r.trajectory
+        assert counter.per_question[f"{q.id}-addany"] == r.queries <= 120
+        final = expected_f1(counter.system.top_spans([r.question], k=10)[0], [a.text for a in q.answers])
+        assert final == pytest.approx(r.trajectory[-1], abs=1e-6)
+    assert any(len(r.trajectory) > 1 for r in results)  # the search did accept changes
