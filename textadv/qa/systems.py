@@ -249,6 +249,10 @@ class HFQASystem:
             raise ValueError(f"n_best must be positive, got {n_best}")
         check_tokenizer(tokenizer)
         self.settings = settings or WindowSettings()
+        positions = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+        if isinstance(positions, int) and self.settings.max_seq_length > positions:
+            raise ValueError(f"max_seq_length {self.settings.max_seq_length} exceeds the {positions} positions of "
+                             f"model {name!r}; lower --max-seq-length")
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
