@@ -1,0 +1,399 @@
+"""A question and an answer turned into a declarative sentence by ordered rules over a spaCy parse.
+
+Jia & Liang (2017, PAPERS.md §8, step 3 of AddSent) wrote rules over CoreNLP constituency parses and
+let crowd workers fix the grammar. Here the rules read spaCy's tags, lemmas and dependency parse of
+the (unmutated) question; the mutated words are given as ``replacements`` (token index → new text),
+so one parse serves every candidate. There is no human pass: a question that no rule fits is
+rejected (``None``), never forced into a sentence.
+
+The rules, in order:
+
+1. **wh-phrase**: the first wh-word (WDT/WP/WP$/WRB) and what belongs to it: "what city", "how many
+   people", "how long", "whose army", "what percentage of the vote", "what kind of engine". Its
+   replacement is the answer, with a preposition where the phrase is adverbial ("when" → "in 1880" /
+   "on May 3", "where" → "in Chicago", "why" → "because of ...", "how" → "by ...", "what year" →
+   "in 1950"), "how many people" + "42" → "42 people", "whose army" + "Jeff Dean" → "Jeff Dean's army".
+   A preposition pied-piped in front ("In what country ...") travels with the answer; an opening
+   phrase closed by a comma ("In 1880, what ...") stays in front.
+2. **in situ**: a wh-phrase inside a clause ("The Broncos defeated which team ...") is replaced where it is.
+3. **subject**: a wh-phrase followed by a verb that is not an inverted auxiliary ("Who founded X?",
+   "Which team won X?", "Who was defeated by X?") is replaced in place: "Jeff Dean founded X."
+4. **inversion**: an auxiliary, a subject, then the main verb ("What city did Tesla move to in 1880?"):
+   the subject goes first; do-support is undone with the lemma and the auxiliary's tense
+   ("did ... move" → "moved", "does ... stand" → "stands"); be/have/modals stay before the verb
+   ("was Chopin born" → "Chopin was born"). The answer fills the gap: after a stranded preposition
+   ("move to" → "moved to Chicago"), after the verb for an object ("did X marry" → "X married Jeff
+   Dean"), at the end for adverbial phrases.
+5. **copula**: a form of *be* with no main verb ("What is the capital of France?") → "The capital of
+   France is Paris.", a stranded preposition kept ("What country is Normandy in?" → "Normandy is in
+   Chicago."), a subordinate clause kept after the answer ("How old was X when Y?" → "X was 42 when Y.").
+
+The main verb of an inversion is the first base-form (``VB``) word; when the small tagger missed it
+("did the war end/NN"), the auxiliary's head in the parse, else the last word of the subject run that
+``is_verb`` accepts (AddSent passes WordNet's verb lemmas).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
+
+from .inflection import past_tense, third_person
+
+WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
+AUXILIARIES = frozenset({"be", "do", "have"})
+_WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+_NP_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "CD", "HYPH", "POS", "VBG", "NNPS"})
+_PREP_TAGS = frozenset({"IN", "TO", "RP"})
+#: "what kind of X": the whole phrase names the answer's type and disappears
+_TYPE_NOUNS = frozenset({"kind", "type", "sort", "form", "variety", "style", "genre", "brand", "breed", "species",
+                         "category", "class"})
+#: "what percentage of the vote": the answer keeps the "of" phrase ("40% of the vote")
+_PARTITIVE_NOUNS = frozenset({"percentage", "percent", "portion", "part", "fraction", "share", "amount", "number",
+                              "proportion", "majority", "half", "quarter", "third"})
+#: "what year did ...": the answer is a time adverbial ("in 1950")
+_TIME_NOUNS = frozenset({"year", "date", "day", "month", "century", "decade", "time", "period", "era", "season",
+                         "week", "hour", "age", "point", "stage"})
+_PLACE_NOUNS = frozenset({"city", "country", "state", "place", "location", "region", "area", "town", "continent",
+                          "county", "province", "nation", "island", "village", "district", "site", "building",
+                          "venue", "stadium", "street", "neighborhood", "neighbourhood"})
+_SUBORDINATORS = frozenset({"when", "while", "after", "before", "because", "if", "although", "though", "since",
+                            "until", "whereas", "as", "during"})
+_PREPOSITIONS = frozenset({"in", "on", "at", "during", "after", "before", "since", "by", "from", "between", "around",
+                           "within", "until", "through", "throughout", "near", "inside", "outside", "to", "into",
+                           "across", "along", "over", "under", "above", "below", "beside", "among", "toward",
+                           "towards", "via", "with", "without", "for", "of", "about", "against", "upon"})
+_REASON_OPENERS = ("because", "to ", "due to", "in order", "so ", "so that", "for ", "since", "as a result")
+_SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "about", "approximately",
+                          "around", "over", "nearly", "almost", "more", "than", "less", "at", "least", "some",
+                          "roughly", "and", "a", "an"})
+_PLURAL_FORMS = {"is": "are", "was": "were", "has": "have"}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A declarative sentence and the rule that made it (``"subject"``, ``"inversion"``, ``"copula"``, ...)."""
+
+    text: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class _WhPhrase:
+    start: int  # first token of the wh-phrase (the wh-word)
+    end: int  # one past its last token
+    root: int  # the token whose dependency tells where the phrase sits (its head noun, or the wh-word)
+    kind: str  # "np", "det", "whose", "amount", "measure", "when", "where", "why", "how"
+    replacement: str
+    adverbial: bool  # the replacement goes at the end of the clause, not into an argument gap
+
+
+def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] = None, answer_type: str = "other",
+                 is_verb: Optional[Callable[[str], bool]] = None) -> Optional[Statement]:
+    """The statement that ``answer`` makes of the question ``doc`` (a parsed spaCy ``Doc``), or ``None``.
+
+    Args:
+        doc: the question, tagged, lemmatised and parsed.
+        answer: the (fake) answer to put in the wh-phrase's place.
+        replacements: token index → the text to write instead of that token (the mutated words).
+        answer_type: :mod:`~textadv.qa.answer_types` type of ``answer`` (a plural subject takes "were", "are").
+        is_verb: whether a lower-case word can be a verb's base form; rescues tagger misses.
+    """
+    answer = answer.strip().rstrip(".,;:!?").strip()
+    if not answer:
+        return None
+    words = _Words(doc, replacements or {})
+    end = len(doc)
+    while end > 0 and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    wh = _find_wh(doc, end, answer, words)
+    if wh is None:
+        return None
+    front: list[str] = []
+    start = 0
+    replacement = wh.replacement
+    before = list(range(0, wh.start))
+    if before:
+        comma = max((i for i in before if doc[i].text == ","), default=-1)
+        if comma >= 0:  # an opening phrase: "In 1880, what city ..."
+            front = [words.span(0, comma + 1)]
+            start = comma + 1
+        if start < wh.start:
+            if wh.start - start == 1 and doc[start].tag_ in ("IN", "TO"):  # pied-piped: "In what country ..."
+                prep = words.word(start).lower()
+                if not replacement.lower().startswith(prep + " "):
+                    if replacement.split(" ", 1)[0].lower() in _PREPOSITIONS:
+                        replacement = replacement.split(" ", 1)[1]
+                    replacement = f"{prep} {replacement}"
+                wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, replacement, True)
+            else:  # in situ: "The Broncos defeated which team in the AFC Championship?"
+                text = " ".join(p for p in front + [words.span(start, wh.start), replacement, words.span(wh.end, end)] if p)
+                return _finish(text, "in-situ")
+    clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer)
+    if clause is None:
+        return None
+    text, rule = clause
+    return _finish(" ".join(front + [text]), rule)
+
+
+class _Words:
+    """Token texts with the mutations applied, rendered with the question's own spacing."""
+
+    def __init__(self, doc, replacements: Mapping[int, str]):
+        self.doc, self.replacements = doc, replacements
+
+    def word(self, i: int) -> str:
+        text = self.replacements.get(i, self.doc[i].text)
+        if text.lower() in ("a", "an") and i + 1 in self.replacements and self.replacements[i + 1]:
+            vowel = self.replacements[i + 1][0].lower() in "aeiou"  # "a graph" -> "an example"
+            text = text[0] + ("n" if vowel else "") if text.lower() != ("an" if vowel else "a") else text
+        return text
+
+    def span(self, a: int, b: int) -> str:
+        return "".join(self.word(i) + self.doc[i].whitespace_ for i in range(a, b)).strip()
+
+    def indices(self, idx: list) -> str:
+        """Render possibly non-contiguous tokens: contiguous runs keep their spacing."""
+        out, run = [], []
+        for i in idx:
+            if run and i != run[-1] + 1:
+                out.append(self.span(run[0], run[-1] + 1))
+                run = []
+            run.append(i)
+        if run:
+            out.append(self.span(run[0], run[-1] + 1))
+        return " ".join(p for p in out if p)
+
+
+def _np_end(doc, j: int, end: int) -> int:
+    while j < end and (doc[j].tag_ in _NP_TAGS or (doc[j].tag_ == "DT" and j + 1 < end and doc[j + 1].tag_ in _NP_TAGS
+                                                     and doc[j].lower_ not in ("that", "this"))):
+        j += 1
+    return j
+
+
+def _of_chain(doc, k: int, end: int) -> int:
+    """The end of "of NP of NP ..." starting at ``k`` (``k`` itself when no "of" phrase follows)."""
+    while k < end and doc[k].lower_ == "of":
+        k2 = _np_end(doc, k + 1, end)
+        if k2 == k + 1:
+            break
+        k = k2
+    return k
+
+
+def _answer_has_words(answer: str) -> bool:
+    """True when the answer is more than a number ("three", "3 million"): it then names its own unit."""
+    for w in answer.lower().replace(",", " ").split():
+        if any(ch.isalpha() for ch in w) and w not in _SCALE_WORDS and not _is_number_word(w):
+            return True
+    return False
+
+
+def _is_number_word(w: str) -> bool:
+    from .answer_types import NUMBER_WORDS
+
+    return all(part in NUMBER_WORDS for part in w.split("-"))
+
+
+def _starts_with_preposition(answer: str) -> bool:
+    return answer.split(" ", 1)[0].lower() in _PREPOSITIONS
+
+
+def _time_phrase(answer: str) -> str:
+    if _starts_with_preposition(answer):
+        return answer
+    low = answer.lower()
+    has_day = any(ch.isdigit() for ch in low) and any(m in low for m in _MONTHS)
+    if any(low.startswith(d) for d in _WEEKDAYS) or (has_day and not low.endswith("s")):
+        if not (low.split()[0] in _MONTHS and len(low.split()) == 2 and len(low.split()[1]) == 4):  # "May 1990": in
+            return f"on {answer}"
+    return f"in {answer}"
+
+
+def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
+    w = next((i for i in range(end) if doc[i].lower_ in WH_WORDS and doc[i].tag_ in _WH_TAGS), None)
+    if w is None:
+        return None
+    low = doc[w].lower_
+    j = w + 1
+    if low == "how":
+        if j < end and doc[j].lower_ in ("many", "much"):
+            k = _np_end(doc, j + 1, end)
+            k, head = _of_chain(doc, k, end), k - 1  # "how many tons of dust"
+            noun = words.span(j + 1, k)
+            if noun:
+                phrase = answer if _answer_has_words(answer) else f"{answer} {noun}"
+                return _WhPhrase(w, k, head, "amount", phrase, False)
+            return _WhPhrase(w, j + 1, j, "measure", answer, True)
+        if j < end and doc[j].tag_ in ("JJ", "JJR", "RB", "RBR") and doc[j].lower_ not in ("come",):
+            return _WhPhrase(w, j + 1, j, "measure", answer, True)
+        phrase = answer if _starts_with_preposition(answer) else f"by {answer}"
+        return _WhPhrase(w, j, w, "how", phrase, True)
+    if low == "when":
+        return _WhPhrase(w, j, w, "when", _time_phrase(answer), True)
+    if low == "where":
+        if j < end and doc[j].lower_ == "else":
+            j += 1
+        phrase = answer if _starts_with_preposition(answer) else f"in {answer}"
+        return _WhPhrase(w, j, w, "where", phrase, True)
+    if low == "why":
+        phrase = answer if answer.lower().startswith(_REASON_OPENERS) else f"because of {answer}"
+        return _WhPhrase(w, j, w, "why", phrase, True)
+    if low in ("what", "which", "whose") and j < end and doc[j].tag_ in _NP_TAGS - {"POS", "HYPH"}:
+        k = _np_end(doc, j, end)
+        nouns = [i for i in range(j, k) if doc[i].tag_.startswith("NN")]
+        head = nouns[-1] if nouns else k - 1
+        head_lemma = doc[head].lemma_.lower()
+        if low == "whose":
+            return _WhPhrase(w, k, head, "whose", f"{answer}'s {words.span(j, k)}", False)
+        if head_lemma in _TYPE_NOUNS and k < end and doc[k].lower_ == "of":
+            k2 = _of_chain(doc, k, end)
+            if k2 > k:
+                return _WhPhrase(w, k2, head, "det", answer, False)
+        if head_lemma in _PARTITIVE_NOUNS and k < end and doc[k].lower_ == "of":
+            k2 = _of_chain(doc, k, end)
+            if k2 > k:
+                return _WhPhrase(w, k2, head, "det", f"{answer} {words.span(k, k2)}", False)
+        if head_lemma in _TIME_NOUNS:
+            return _WhPhrase(w, k, head, "det-time", _time_phrase(answer), True)
+        return _WhPhrase(w, k, head, "det", answer, False)
+    if low in ("what", "which", "who", "whom"):
+        if j < end and doc[j].lower_ == "else":  # "Who else ...": the answer is just another one
+            j += 1
+        return _WhPhrase(w, j, w, "np", answer, False)
+    return None
+
+
+def _is_aux(tok) -> bool:
+    return tok.tag_ == "MD" or (tok.lemma_.lower() in AUXILIARIES and tok.tag_ in ("VBD", "VBZ", "VBP", "VB"))
+
+
+def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) -> Optional[tuple[str, str]]:
+    """The statement for the clause that follows the wh-phrase (rules 3-5), or ``None``."""
+    rest = list(range(wh.end, end))
+    if not rest:
+        return None
+    first = doc[rest[0]]
+    if first.tag_ == "RB" and len(rest) > 1 and doc[rest[1]].tag_ in ("VBD", "VBZ", "VBP"):
+        first = doc[rest[1]]  # "What group specifically opposed X?": an adverb before the subject's verb
+    if not (first.tag_.startswith("VB") or first.tag_ == "MD"):
+        return None  # "What year Tesla moved ...?" is not a question shape the rules know
+    negation = [i for i in rest[1:3] if doc[i].lower_ in ("not", "n't")]
+    subject_start = rest[0] + 1 + len(negation) if negation and negation[0] == rest[0] + 1 else rest[0] + 1
+    if not _is_aux(first) or subject_start >= end or _starts_verb_group(doc[subject_start]):
+        if wh.adverbial and not wh.kind == "measure":
+            return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
+        verb = words.word(rest[0])
+        if plural and wh.kind in ("np", "det") and verb.lower() in _PLURAL_FORMS:  # "The Saxons were defeated"
+            verb = _PLURAL_FORMS[verb.lower()]
+        return " ".join(p for p in (wh.replacement, verb, words.span(rest[0] + 1, end)) if p), "subject"
+    lemma = first.lemma_.lower()
+    verb = _main_verb(doc, first, subject_start, end, lemma, is_verb)
+    if verb is None:
+        if lemma == "do" or first.tag_ == "MD":
+            return None
+        if lemma == "have":  # "Who has the most titles?": have is the main verb, the wh-phrase its subject
+            return (None if wh.adverbial else (f"{wh.replacement} {words.span(rest[0], end)}", "subject"))
+        return _copula(doc, words, wh, first.i, subject_start, end)
+    subject = words.span(subject_start, verb)
+    if not subject:
+        return None
+    if lemma == "do" and not negation:
+        verb_lemma = doc[verb].lemma_ if doc[verb].lemma_ else doc[verb].text
+        if doc[verb].i in words.replacements:
+            verb_lemma = words.word(verb)
+        form = {"VBD": past_tense, "VBZ": third_person}.get(first.tag_, lambda x: x)(verb_lemma.lower())
+        group = form
+    else:
+        group = " ".join([words.word(first.i)] + [words.word(i) for i in negation] + [words.word(verb)])
+    particle_end = verb + 1
+    while particle_end < end and (doc[particle_end].tag_ == "RP" or (doc[particle_end - 1].lower_ in ("been", "being")
+                                                                     and doc[particle_end].tag_ in ("VBN", "VBG"))):
+        particle_end += 1
+    group = " ".join([group] + [words.word(i) for i in range(verb + 1, particle_end)])
+    after = list(range(particle_end, end))
+    gap = _gap(doc, wh, after, end)
+    if wh.adverbial or gap is None:
+        if wh.adverbial:
+            parts = [subject, group, words.indices(after), wh.replacement]
+        else:  # an object: right after the verb ("did X marry" -> "X married Jeff Dean")
+            parts = [subject, group, wh.replacement, words.indices(after)]
+    else:
+        left = [i for i in after if i <= gap]
+        right = [i for i in after if i > gap]
+        parts = [subject, group, words.indices(left), wh.replacement, words.indices(right)]
+    return " ".join(p for p in parts if p), "inversion-do" if lemma == "do" else "inversion"
+
+
+def _starts_verb_group(tok) -> bool:
+    """A verb or adverb straight after the auxiliary: no subject sits between them ("was defeated", "is also")."""
+    return tok.tag_ in ("VBN", "VBG", "VB", "RB", "MD") or tok.tag_ in ("VBD", "VBZ", "VBP")
+
+
+def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[int]:
+    """The index of the main verb after the inverted auxiliary and its subject, or ``None``."""
+    wanted = {"do": ("VB",), "be": ("VBN", "VBG"), "have": ("VBN",)}.get(lemma, ("VB",))
+    for i in range(start + 1, end):
+        t = doc[i]
+        if aux.head.i == i and aux.dep_ in ("aux", "auxpass") and t.tag_.startswith("VB"):
+            return i  # the parse ties the auxiliary to this verb, even where the tagger read "signed" as VBD
+        if lemma == "be" and t.tag_ == "VBD" and (i + 1 == end or doc[i + 1].tag_ in _PREP_TAGS):
+            return i  # "When was X held?": a participle the tagger read as a past tense
+        if lemma != "be" and t.lower_ == "been":
+            return i  # "has X been nominated": the group grows over the participle below
+        if t.tag_ in wanted and (lemma == "do" or aux.tag_ == "MD" or t.dep_ in ("ROOT", "conj") or aux.head.i == i
+                                 or t.head.i == aux.i):
+            return i
+        if t.tag_ in ("VBD", "VBZ", "VBP", "MD") or t.tag_ in _WH_TAGS:
+            break  # a finite verb of a subordinate clause: the main verb is not further right
+    if lemma == "be" or lemma == "have":
+        return None
+    if aux.dep_ == "aux" and start < aux.head.i < end and aux.head.pos_ in ("VERB", "NOUN", "ADJ", "ADV"):
+        return aux.head.i
+    if is_verb is not None:  # "did the war end": the tagger read "end" as a noun
+        run = start
+        while run < end and doc[run].tag_ in _NP_TAGS | {"DT", "RB", "VB", "VBP"}:
+            run += 1
+        for i in range(run - 1, start, -1):
+            if doc[i].tag_ not in ("NNP", "NNPS", "CD") and is_verb(doc[i].lower_):
+                return i
+    return None
+
+
+def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
+    """Where an argument wh-phrase came from: the index of the stranded preposition it follows, or ``None``."""
+    root = doc[wh.root]
+    if root.dep_ == "pobj" and root.head.i in after and root.head.tag_ in _PREP_TAGS:
+        return root.head.i
+    for i in after:
+        t = doc[i]
+        if t.tag_ in ("IN", "TO") and (i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB")):
+            return i
+    return None
+
+
+def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) -> Optional[tuple[str, str]]:
+    """Rule 5: "What is the capital of France?" → "The capital of France is Paris."."""
+    stop = next((i for i in range(start + 1, end) if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_
+                                                                             in ("WRB", "IN"))), end)
+    subject = list(range(start, stop))
+    stranded = []
+    while subject and doc[subject[-1]].tag_ in ("IN", "TO"):
+        stranded.insert(0, subject.pop())
+    if not subject:
+        return None
+    parts = [words.indices(subject), words.word(be), words.indices(stranded), wh.replacement,
+             words.indices(list(range(stop, end)))]
+    return " ".join(p for p in parts if p), "copula"
+
+
+def _finish(text: str, rule: str) -> Optional[Statement]:
+    text = " ".join(text.split()).rstrip(" ,;:")
+    for punct in (" ,", " .", " 's", " n't", " %", " )"):
+        text = text.replace(punct, punct[1:])
+    if not text or text.split(" ", 1)[0].lower() in WH_WORDS:
+        return None
+    return Statement(text[0].upper() + text[1:] + ".", rule)

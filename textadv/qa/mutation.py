@@ -1,0 +1,322 @@
+"""AddSent's question mutation (Jia & Liang 2017, PAPERS.md §8, step 1): change the question's meaning
+while keeping its shape, so a sentence built from it resembles the question but does not answer it.
+
+Per token, the first rule that applies gives a list of alternatives (Jia & Liang's order):
+
+1. a small special-case table (:data:`SPECIAL`: "first" ↔ "last", "north" ↔ "south", months,
+   "before" ↔ "after", "largest" ↔ "smallest", "US" ↔ "UK", ...);
+2. common nouns and adjectives → WordNet antonyms of the first sense of their lemma
+   (:func:`textadv.text.wordnet.ensure_wordnet`, NLTK's reader over the packaged WordNet 3.0);
+3. numbers → the nearest GloVe words that are numbers of the same shape (digits, length);
+4. named entities and proper nouns → the nearest GloVe words of the same type: a neighbour is kept
+   when the run's own parsed text (:class:`TypedLexicon`, the analogue of Jia & Liang's POS
+   dictionary) most often tags it with the token's entity label (or POS), and when it does not share
+   the token's stem;
+5. a named entity with no such neighbour → a fixed word of its type (Jia & Liang's last rule:
+   PERSON → "Jackson", place → "California", ORG → "Stark Industries", NORP → "Jupiterian");
+6. only in a question that rules 1-5 leave unchanged: up to :data:`NEARBY_WORDS` common nouns (or
+   adjectives) after its first verb → their nearest GloVe words with the same POS tag that are not a
+   synonym of their first WordNet sense (Jia & Liang apply this rule to entity nouns only; this lets
+   questions without entities, numbers or antonyms change too: "dust" → "sand"; applied to every
+   noun it would leave the distractor sharing too little with the question).
+
+Nearest words come from :func:`textadv.analysis.neighbours.cosine_topk` over the first
+``vocab_size`` rows of the packaged GloVe 6B 50d (:func:`textadv.analysis.sources.glove_table`, rows
+ordered by corpus frequency), computed for all the run's words in one batched call and kept in a
+per-run dict. Jia & Liang used the whole 400k vocabulary through a precomputed KD-tree; the frequent
+100k keep the search a fraction of a second and the replacements ordinary words.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional
+
+from .inflection import plural
+
+#: Jia & Liang's special alterations plus the usual opposites of SQuAD questions, matched on the exact
+#: text first (capitalised months and days, abbreviations), then on the lower-cased word
+SPECIAL = {
+    "US": "UK", "U.S.": "U.K.", "UK": "US", "U.K.": "U.S.", "States": "Kingdom", "Peyton": "Trevor",
+    "January": "July", "February": "August", "March": "September", "April": "October", "May": "November",
+    "June": "December", "July": "January", "August": "February", "September": "March", "October": "April",
+    "November": "May", "December": "June", "Monday": "Friday", "Tuesday": "Saturday", "Wednesday": "Sunday",
+    "Thursday": "Monday", "Friday": "Tuesday", "Saturday": "Wednesday", "Sunday": "Thursday",
+    "first": "last", "last": "first", "earliest": "latest", "latest": "earliest", "north": "south",
+    "south": "north", "east": "west", "west": "east", "northern": "southern", "southern": "northern",
+    "eastern": "western", "western": "eastern", "before": "after", "after": "before", "largest": "smallest",
+    "smallest": "largest", "biggest": "smallest", "highest": "lowest", "lowest": "highest", "most": "least",
+    "least": "most", "best": "worst", "worst": "best", "longest": "shortest", "shortest": "longest",
+    "oldest": "youngest", "youngest": "oldest", "more": "fewer", "fewer": "more", "larger": "smaller",
+    "smaller": "larger", "higher": "lower", "lower": "higher", "early": "late", "late": "early",
+    "left": "right", "right": "left", "top": "bottom", "bottom": "top", "upper": "lower",
+}
+#: Jia & Liang's ``alter_entity_type``: a named entity with no typed neighbour
+ENTITY_FALLBACK = {"PERSON": "Jackson", "GPE": "California", "LOC": "California", "FAC": "California",
+                   "ORG": "Stark Industries", "NORP": "Jupiterian"}
+_ENTITY_LABELS = frozenset({"PERSON", "GPE", "LOC", "FAC", "ORG", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW",
+                            "LANGUAGE"})
+_ANTONYM_TAGS = {"NN": "n", "NNS": "n", "JJ": "a"}
+#: nouns of wh-phrases ("what kind of", "what year"), which the answer replaces: not worth mutating
+_WH_NOUNS = frozenset({"kind", "type", "sort", "form", "name", "year", "date", "day", "month", "century", "decade",
+                       "time", "percentage", "percent", "number", "amount", "part", "example"})
+#: the most words rule 6 changes in one question
+NEARBY_WORDS = 2
+_CAPITALISED = frozenset(k.lower() for k in SPECIAL if k[:1].isupper())
+
+
+def _in_wh_amount(tok) -> bool:
+    """"many" / "much" of "how many": part of the wh-phrase, which the answer replaces."""
+    return tok.lower_ in ("many", "much") and tok.i > 0 and tok.doc[tok.i - 1].lower_ == "how"
+
+
+def token_label(tok) -> str:
+    """The type a token is matched on: its entity label inside a named entity, else its fine POS tag."""
+    return tok.ent_type_ if tok.ent_type_ in _ENTITY_LABELS else tok.tag_
+
+
+class TypedLexicon:
+    """How often each lower-cased word was tagged with each label in the run's parsed documents."""
+
+    def __init__(self) -> None:
+        self._counts: dict = defaultdict(Counter)
+
+    def add(self, docs: Iterable) -> None:
+        for doc in docs:
+            for tok in doc:
+                if tok.is_alpha:
+                    self._counts[tok.lower_][token_label(tok)] += 1
+
+    def label(self, word: str) -> Optional[str]:
+        """The most frequent label of ``word`` (lower case), or ``None`` when the documents never had it."""
+        counts = self._counts.get(word)
+        return counts.most_common(1)[0][0] if counts else None
+
+
+class NearestWords:
+    """Nearest GloVe words by cosine, over the ``vocab_size`` most frequent words, cached per run.
+
+    ``prepare(words)`` runs one batched :func:`~textadv.analysis.neighbours.cosine_topk` for the words
+    not seen yet; ``of(word)`` returns its ``k`` neighbours (nearest first), ``()`` for a word outside
+    the vocabulary.
+    """
+
+    def __init__(self, table, *, vocab_size: int = 100_000, k: int = 20):
+        from ..analysis.neighbours import normalize_rows
+
+        if vocab_size <= k:
+            raise ValueError(f"the GloVe vocabulary ({vocab_size} words) must be larger than k={k} neighbours")
+        size = min(vocab_size, table.shape[0])
+        self.vocab = table.vocab[:size]
+        self._rows = {w: i for i, w in enumerate(self.vocab)}
+        self._matrix = normalize_rows(table.matrix[:size])  # [V, D] unit rows, computed once per run
+        self.k = k
+        self._cache: dict = {}
+
+    @classmethod
+    def glove(cls, *, vocab_size: int = 100_000, k: int = 20) -> "NearestWords":
+        """Over the packaged GloVe 6B 50d (shared/ASSETS.md)."""
+        from ..analysis.sources import glove_table
+
+        return cls(glove_table(), vocab_size=vocab_size, k=k)
+
+    def prepare(self, words: Iterable[str]) -> None:
+        from ..analysis.neighbours import cosine_topk
+
+        todo = sorted({w.lower() for w in words} - self._cache.keys())
+        rows = [self._rows[w] for w in todo if w in self._rows]
+        for w in todo:
+            if w not in self._rows:
+                self._cache[w] = ()
+        if rows:
+            top = cosine_topk(self._matrix, self._matrix[rows], self.k, exclude=rows, normalized=True)
+            for r, idx in zip(rows, top.indices.tolist()):
+                self._cache[self.vocab[r]] = tuple(self.vocab[i] for i in idx)
+
+    def of(self, word: str) -> tuple:
+        word = word.lower()
+        if word not in self._cache:
+            self.prepare([word])
+        return self._cache[word]
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """The replacements of one question token, best first, and the rule that gave them."""
+
+    index: int
+    words: tuple
+    rule: str
+
+
+class QuestionMutator:
+    """Alternatives for every mutable token of a parsed question (the rules of the module docstring).
+
+    ``nearest`` may be ``None`` (no GloVe rules); ``lexicon`` types the neighbours.
+    """
+
+    def __init__(self, nearest: Optional[NearestWords], lexicon: TypedLexicon, *, cache_dir=None):
+        self.nearest, self.lexicon, self._cache_dir = nearest, lexicon, cache_dir
+        self._antonyms: dict = {}
+        self._wordnet = None
+        self._stem = None
+
+    # -- resources loaded at first use
+    def _wn(self):
+        if self._wordnet is None:
+            from ..text.wordnet import ensure_wordnet
+
+            ensure_wordnet(self._cache_dir)
+            from nltk.corpus import wordnet
+
+            self._wordnet = wordnet
+        return self._wordnet
+
+    def _stemmer(self):
+        if self._stem is None:
+            from nltk.stem import PorterStemmer
+
+            self._stem = PorterStemmer().stem
+        return self._stem
+
+    def is_verb(self, word: str) -> bool:
+        """Whether ``word`` is a WordNet verb lemma (rescues "did the war end/NN" in the declarative rules)."""
+        wn = self._wn()
+        return wn.morphy(word, wn.VERB) == word
+
+    def antonyms(self, lemma: str, pos: str) -> tuple:
+        """Single-word antonyms of the first WordNet sense of ``lemma`` (Jia & Liang's choice of sense)."""
+        key = (lemma, pos)
+        if key not in self._antonyms:
+            wn = self._wn()
+            synsets = wn.synsets(lemma, pos=pos)
+            found = []
+            if synsets:
+                for lem in synsets[0].lemmas():
+                    for ant in lem.antonyms():
+                        if ant.name().isalpha() and ant.name() not in found:
+                            found.append(ant.name())
+            self._antonyms[key] = tuple(found)
+        return self._antonyms[key]
+
+    def targets(self, doc) -> list:
+        """The lower-cased words of ``doc`` whose GloVe neighbours the rules may ask for."""
+        return [t.lower_ for t in doc if self._wants_neighbours(t) or (t.tag_ in _ANTONYM_TAGS and t.is_alpha)]
+
+    @staticmethod
+    def _wants_neighbours(tok) -> bool:
+        return tok.tag_ == "CD" or tok.tag_ in ("NNP", "NNPS") or (tok.ent_type_ in _ENTITY_LABELS and tok.is_alpha)
+
+    def alternatives(self, doc) -> list:
+        """:class:`Alternatives` for each token some rule changes, in token order.
+
+        A multi-word entity none of whose words has a typed neighbour becomes one fallback word (its
+        other words, leading determiners kept, are deleted); a neighbour that is already a word of the
+        question is skipped ("Santa Clara" must not become "Clara Clara").
+        """
+        own = {t.lower_ for t in doc}
+        found: dict = {}
+        for tok in doc:
+            if tok.is_punct or tok.tag_ in ("WDT", "WP", "WP$", "WRB") or _in_wh_amount(tok):
+                continue
+            got = self._for_token(tok, own)
+            if got is not None:
+                found[tok.i] = got
+        if not found:  # rule 6, for at most NEARBY_WORDS words after the question's first verb
+            verbs = [t.i for t in doc if t.tag_.startswith("VB") or t.tag_ == "MD"]
+            after = [t for t in doc if not verbs or t.i > verbs[0]]
+            for tok in sorted(after, key=lambda t: (not t.tag_.startswith("NN"), t.i)):
+                got = self._nearby_word(tok, own)
+                if got is not None:
+                    found[tok.i] = got
+                if len(found) == NEARBY_WORDS:
+                    break
+        for ent in doc.ents:
+            words = [t for t in ent if t.tag_ not in ("DT", "IN", "CC", "POS") and not t.is_punct]
+            if len(words) < 2 or any(found.get(t.i, (None, ""))[1] != "entity-type" for t in words):
+                continue
+            for t in words[1:]:
+                found[t.i] = (("",), "entity-type")
+        return [Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
+                for i, (words, rule) in sorted(found.items())]
+
+    def _for_token(self, tok, own: set) -> Optional[tuple]:
+        special = SPECIAL.get(tok.text) or (SPECIAL.get(tok.lower_) if tok.lower_ == tok.text.lower() and
+                                            tok.lower_ not in _CAPITALISED else None)
+        if special:
+            return (special,), "special"
+        in_entity = tok.ent_type_ in _ENTITY_LABELS
+        pos = _ANTONYM_TAGS.get(tok.tag_)
+        if pos and not in_entity and tok.is_alpha:
+            ants = self.antonyms(tok.lemma_.lower(), pos)
+            if ants:
+                return tuple(plural(a) if tok.tag_ == "NNS" else a for a in ants), "antonym"
+        if tok.tag_ == "CD" or tok.like_num:
+            near = self._numbers(tok.lower_)
+            return (near, "nearby-number") if near else None
+        if self._wants_neighbours(tok) and tok.tag_ not in ("DT", "IN", "CC", "POS"):
+            near = tuple(n for n in self._typed_neighbours(tok) if n not in own)
+            if near:
+                return near, "nearby-entity"
+            fallback = ENTITY_FALLBACK.get(tok.ent_type_)
+            if fallback and tok.is_alpha:
+                return (fallback,), "entity-type"
+        return None
+
+    def _nearby_word(self, tok, own: set) -> Optional[tuple]:
+        pos = _ANTONYM_TAGS.get(tok.tag_)
+        if not pos or not tok.is_alpha or tok.is_stop or tok.ent_type_ or tok.lemma_.lower() in _WH_NOUNS:
+            return None
+        near = tuple(n for n in self._typed_neighbours(tok) if n not in own and not self._synonym(tok, n, pos))
+        return (near, "nearby-word") if near else None
+
+    def _synonym(self, tok, word: str, pos: str) -> bool:
+        """Whether ``word`` names the first WordNet sense of the token (a neighbour that would keep the meaning)."""
+        wn = self._wn()
+        synsets = wn.synsets(tok.lemma_.lower(), pos=pos)
+        return bool(synsets) and any(word == lem.name().lower() or wn.morphy(word, pos) == lem.name().lower()
+                                     for lem in synsets[0].lemmas())
+
+    def _numbers(self, word: str) -> tuple:
+        if self.nearest is None:
+            return ()
+        digits = word.replace(",", "")
+        same = []
+        for n in self.nearest.of(word):
+            if digits.isdigit():
+                ok = n.isdigit() and len(n) == len(digits) and n != digits
+            else:  # a number word: its neighbours that the run's text tags as numbers ("three" -> "four")
+                ok = n.isalpha() and self.lexicon.label(n) == "CD" and n != word
+            if ok:
+                same.append(n)
+        return tuple(same)
+
+    def _typed_neighbours(self, tok) -> tuple:
+        if self.nearest is None:
+            return ()
+        label = token_label(tok)
+        stem = self._stemmer()
+        own = stem(tok.lower_)
+        kept = []
+        for n in self.nearest.of(tok.lower_):
+            if not n.isalpha() or self.lexicon.label(n) != label:
+                continue
+            other = stem(n)
+            if own.startswith(other) or other.startswith(own):
+                continue  # the same word in another form ("french" / "france" is kept, "tesla's" is not)
+            kept.append(n)
+        return tuple(kept)
+
+
+def choose(alternatives: Iterable[Alternatives], variant: int) -> Mapping[int, str]:
+    """Replacements (token index → word) taking each token's ``variant``-th alternative (its last if fewer)."""
+    return {a.index: a.words[min(variant, len(a.words) - 1)] for a in alternatives}
+
+
+def _match_case(model: str, word: str) -> str:
+    """GloVe words are lower case: "NFL" -> "NBA", "Tesla" -> "Edison"."""
+    if model.isupper() and len(model) > 1 and model.isalpha() and not word.isupper():
+        return word.upper()
+    if model[:1].isupper() and word[:1].islower():
+        return word[:1].upper() + word[1:]
+    return word
