@@ -16,6 +16,7 @@ COMMANDS = {
     "finetune": "textadv.commands.finetune",
     "image-train": "textadv.commands.image_train",
     "neighbours": "textadv.commands.neighbours",
+    "squad-attack": "textadv.commands.squad_attack",
     "squad-eval": "textadv.commands.squad_eval",
 }
 

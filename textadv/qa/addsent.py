@@ -31,7 +31,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Sequence
 
 from .squad import SquadQuestion, with_distractor
 

@@ -42,7 +42,7 @@ from .inflection import past_tense, third_person
 WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 AUXILIARIES = frozenset({"be", "do", "have"})
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
-_NP_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "CD", "HYPH", "POS", "VBG", "NNPS"})
+_NP_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "CD", "HYPH", "POS", "VBG"})
 _PREP_TAGS = frozenset({"IN", "TO", "RP"})
 #: "what kind of X": the whole phrase names the answer's type and disappears
 _TYPE_NOUNS = frozenset({"kind", "type", "sort", "form", "variety", "style", "genre", "brand", "breed", "species",
