@@ -234,9 +234,11 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
+    from types import SimpleNamespace
+
     from textadv.cli import recipe_main
 
-    return recipe_main(sys.modules[__name__], "train_qa.py", argv)
+    return recipe_main(SimpleNamespace(HELP=HELP, add_arguments=add_arguments, run=run), "train_qa.py", argv)
 
 
 if __name__ == "__main__":
