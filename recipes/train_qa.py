@@ -154,9 +154,10 @@ def run(args) -> int:
                     paragraphs=len({(q.title, q.context) for q in questions}),
                     answers_in_window=int((windows.start_positions > 0).sum()))
     if args.resume:
-        previous = read_json(output_dir / "train_settings.json") if (output_dir / "train_settings.json").is_file() else None
+        settings_file = output_dir / "train_settings.json"
+        previous = read_json(settings_file) if settings_file.is_file() else {}
         free = ("threads", "save_every", "log_every")  # may change between a run and its resumption
-        changed = sorted(k for k in recorded if k not in free and previous is not None and previous.get(k) != recorded[k])
+        changed = sorted(k for k in recorded if k not in free and previous and previous.get(k) != recorded[k])
         if changed:
             raise ValueError(f"--resume with different settings than the run in {output_dir}: {', '.join(changed)}")
     prepare_run_dir(output_dir, resume=args.resume, overwrite=args.overwrite)
@@ -166,7 +167,8 @@ def run(args) -> int:
     try:
         model = AutoModelForQuestionAnswering.from_pretrained(model_name)
     except ValueError as err:
-        raise ValueError(f"model {model_name!r} has no question-answering variant: {str(err).splitlines()[0]}") from None
+        first = str(err).splitlines()[0]
+        raise ValueError(f"model {model_name!r} has no question-answering variant: {first}") from None
     decay = [p for n, p in model.named_parameters() if not any(s in n for s in ("bias", "LayerNorm", "layer_norm"))]
     no_decay = [p for n, p in model.named_parameters() if any(s in n for s in ("bias", "LayerNorm", "layer_norm"))]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},

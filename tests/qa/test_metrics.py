@@ -5,8 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from textadv.qa.metrics import (QuestionScore, adversarial_outcomes, evaluate, exact_match, f1, normalize_answer,
-                                score_questions)
+from textadv.qa.metrics import (
+    QuestionScore,
+    adversarial_outcomes,
+    evaluate,
+    exact_match,
+    f1,
+    normalize_answer,
+    score_questions,
+)
 from textadv.qa.squad import read_squad
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from textadv.qa.squad import (SquadAnswer, SquadQuestion, load_hub_squad, original_id, read_squad, with_distractor,
-                              write_squad)
+from textadv.qa.squad import (
+    SquadAnswer,
+    SquadQuestion,
+    load_hub_squad,
+    original_id,
+    read_squad,
+    with_distractor,
+    write_squad,
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "adversarial_small.json"
 
@@ -77,7 +84,8 @@ def _mutate(tmp_path, change):
      r"question 'c0ffee02': answer 0 'Peru' does not occur"),
     (lambda d: d["data"][2]["paragraphs"][1]["qas"][0].update(question="   "),
      r"article 2 \('Capitals'\), paragraph 1, question 'c0ffee03-high-conf-turk0': empty question"),
-    (lambda d: d["data"][0]["paragraphs"][1].update(context=""), r"article 0 \('Capitals'\), paragraph 1: empty context"),
+    (lambda d: d["data"][0]["paragraphs"][1].update(context=""),
+     r"article 0 \('Capitals'\), paragraph 1: empty context"),
     (lambda d: d["data"][0]["paragraphs"][2].pop("qas"), r"paragraph 2: the paragraph has no 'qas' key"),
     (lambda d: d["data"][1].pop("paragraphs"), r"article 1 \('Rivers'\): the article has no 'paragraphs' key"),
     (lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(answers=[]), r"question 'c0ffee02': no gold answer"),

@@ -10,8 +10,7 @@ from torch import nn
 from textadv import assets
 from textadv.qa.features import WindowSettings, best_spans, encode_windows
 from textadv.qa.squad import SquadAnswer, SquadQuestion, read_squad
-from textadv.qa.systems import (HFQASystem, PredictionsFile, QASystem, SlidingWindowBaseline, load_system,
-                                merge_spans)
+from textadv.qa.systems import HFQASystem, PredictionsFile, QASystem, SlidingWindowBaseline, load_system, merge_spans
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL = WindowSettings(max_seq_length=48, doc_stride=12, max_query_length=12, max_answer_length=8)

@@ -100,7 +100,8 @@ def test_same_seed_same_run_and_resume_matches(recipe, tiny_model, tmp_path, mon
         recipe.main(_args(tiny_model, cut, "--epochs", "10", "--max-steps", "9", "--save-every", "3"))
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
     assert not (cut / "metrics.json").exists() and (cut / "checkpoint" / "state.pt").is_file()
-    assert recipe.main(_args(tiny_model, cut, "--epochs", "10", "--max-steps", "9", "--save-every", "3", "--resume")) == 0
+    resumed = _args(tiny_model, cut, "--epochs", "10", "--max-steps", "9", "--save-every", "3", "--resume")
+    assert recipe.main(resumed) == 0
     assert _metrics(cut)["losses"] == pytest.approx(_metrics(full)["losses"], abs=1e-6)
     # a resumed run with other settings is refused before anything changes
     assert recipe.main(_args(tiny_model, cut, "--epochs", "10", "--max-steps", "9", "--lr", "1e-3", "--resume")) == 2

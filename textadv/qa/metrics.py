@@ -111,7 +111,8 @@ class AdversarialOutcome:
     worst_id: Optional[str]  # the variant that gave the adversarial score; None when there is no variant
 
 
-def adversarial_outcomes(questions: Sequence[SquadQuestion], scores: Mapping[str, QuestionScore]) -> list[AdversarialOutcome]:
+def adversarial_outcomes(questions: Sequence[SquadQuestion],
+                         scores: Mapping[str, QuestionScore]) -> list[AdversarialOutcome]:
     """Jia & Liang's aggregation, one outcome per original question, in file order of the originals.
 
     Every variant's original question must be in ``questions`` (the official files and ours include them).

@@ -199,7 +199,8 @@ def write_squad(questions: Sequence[SquadQuestion], path: PathLike) -> None:
 ADVERSARIAL_CONFIGS = ("AddSent", "AddOneSent")
 
 
-def load_hub_squad(name: str = "squad", config: Optional[str] = None, split: str = "validation") -> list[SquadQuestion]:
+def load_hub_squad(name: str = "squad", config: Optional[str] = None,
+                   split: str = "validation") -> list[SquadQuestion]:
     """SQuAD-format questions from the Hugging Face hub: ``squad`` or ``squad_adversarial`` with its
     ``AddSent`` / ``AddOneSent`` config, through ``datasets.load_dataset``.
 
@@ -223,7 +224,8 @@ def load_hub_squad(name: str = "squad", config: Optional[str] = None, split: str
             "id": row["id"], "question": row["question"],
             "answers": [{"text": t, "answer_start": s} for t, s in zip(answers["text"], answers["answer_start"])],
         }]}]})
-    return parse_squad({"version": SQUAD_VERSION, "data": records}, f"hub dataset {name}" + (f"/{config}" if config else ""))
+    source = f"hub dataset {name}" + (f"/{config}" if config else "")
+    return parse_squad({"version": SQUAD_VERSION, "data": records}, source)
 
 
 def load_questions(spec: str) -> list[SquadQuestion]:

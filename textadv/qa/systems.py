@@ -285,8 +285,8 @@ class HFQASystem:
     @property
     def accelerator(self):
         if self._accelerator is None:
-            from accelerate import Accelerator
             import torch
+            from accelerate import Accelerator
 
             # cpu=True without CUDA so that `accelerate launch` on CPU machines still joins the gloo group
             self._accelerator = Accelerator(cpu=not torch.cuda.is_available())

@@ -1,6 +1,7 @@
 """Accuracy-versus-ε plots (matplotlib, Agg backend: no display needed)."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Mapping
 
@@ -54,7 +55,7 @@ def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], path: PathLike,
         xs, ys = [], []
         for i, inner in enumerate(groups.values()):
             value = inner.get(bar)
-            if value is not None and value == value:
+            if value is not None and not math.isnan(value):
                 xs.append(i - 0.4 + width * (j + 0.5))
                 ys.append(float(value))
         drawn = ax.bar(xs, ys, width, label=bar)
