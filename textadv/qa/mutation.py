@@ -211,8 +211,10 @@ class QuestionMutator:
         """:class:`Alternatives` for each token some rule changes, in token order.
 
         A multi-word entity none of whose words has a typed neighbour becomes one fallback word (its
-        other words, leading determiners kept, are deleted); a neighbour that is already a word of the
-        question is skipped ("Santa Clara" must not become "Clara Clara").
+        other words, leading determiners kept, are deleted); in one where some words change by another
+        rule, the others keep their text ("United States" -> "United Kingdom", not "California Kingdom");
+        a neighbour that is already a word of the question is skipped ("Santa Clara" must not become
+        "Clara Clara").
         """
         own = {t.lower_ for t in doc}
         found: dict = {}
@@ -233,10 +235,16 @@ class QuestionMutator:
                     break
         for ent in doc.ents:
             words = [t for t in ent if t.tag_ not in ("DT", "IN", "CC", "POS") and not t.is_punct]
-            if len(words) < 2 or any(found.get(t.i, (None, ""))[1] != "entity-type" for t in words):
+            if len(words) < 2:
                 continue
-            for t in words[1:]:
-                found[t.i] = (("",), "entity-type")
+            rules = [found.get(t.i, (None, ""))[1] for t in words]
+            if all(r == "entity-type" for r in rules):  # "Guo Shoujing" -> "Jackson"
+                for t in words[1:]:
+                    found[t.i] = (("",), "entity-type")
+            elif any(r not in ("entity-type", "") for r in rules):  # "United States" -> "United Kingdom"
+                for t in words:
+                    if found.get(t.i, (None, ""))[1] == "entity-type":
+                        del found[t.i]
         return [Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
                 for i, (words, rule) in sorted(found.items())]
 

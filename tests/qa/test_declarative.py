@@ -1,0 +1,70 @@
+"""The ordered question-to-statement rules of AddSent (Jia & Liang 2017, step 3) on hand-made questions."""
+import pytest
+
+from textadv.qa.declarative import to_statement
+from textadv.qa.inflection import past_tense, plural, third_person
+
+CASES = [
+    ("What city did Tesla move to in 1880?", "Chicago", "Tesla moved to Chicago in 1880.", "inversion-do"),
+    ("Who founded the University of Chicago?", "Jeff Dean", "Jeff Dean founded the University of Chicago.", "subject"),
+    ("When did the Normans conquer England?", "1066", "The Normans conquered England in 1066.", "inversion-do"),
+    ("What is the capital of France?", "Paris", "The capital of France is Paris.", "copula"),
+    ("How many people live in Warsaw?", "42", "42 people live in Warsaw.", "subject"),
+    ("Where was Chopin born?", "Chicago", "Chopin was born in Chicago.", "inversion"),
+    ("What year did the war end?", "1950", "The war ended in 1950.", "inversion-do"),
+    ("Why did the company fail?", "aliens", "The company failed because of aliens.", "inversion-do"),
+    ("What does the acronym NFL stand for?", "Jupiter", "The acronym NFL stands for Jupiter.", "inversion-do"),
+    ("In what country is Normandy located?", "Chile", "Normandy is located in Chile.", "inversion"),
+    ("Whose army defeated the Romans?", "Jeff Dean", "Jeff Dean's army defeated the Romans.", "subject"),
+    ("The Broncos defeated which team in the AFC Championship?", "the Chicago Bears",
+     "The Broncos defeated the Chicago Bears in the AFC Championship.", "in-situ"),
+    ("What percentage of the vote did he receive?", "40%", "He received 40% of the vote.", "inversion-do"),
+    ("How old was Chopin when he died?", "42", "Chopin was 42 when he died.", "copula"),
+    ("Who did Beyonce marry?", "Jeff Dean", "Beyonce married Jeff Dean.", "inversion-do"),
+    ("When was the Magna Carta signed?", "June 15, 1215", "The Magna Carta was signed on June 15, 1215.", "inversion"),
+    ("In 1880, what city did Tesla move to?", "Chicago", "In 1880, Tesla moved to Chicago.", "inversion-do"),
+]
+
+
+@pytest.fixture(scope="module")
+def parsed(spacy_nlp):
+    return dict(zip([c[0] for c in CASES], spacy_nlp.pipe([c[0] for c in CASES])))
+
+
+@pytest.fixture(scope="module")
+def is_verb():
+    """WordNet's verb lemmas, as AddSent passes them ("did the Normans conquer/NN England")."""
+    from textadv.qa.mutation import QuestionMutator, TypedLexicon
+
+    return QuestionMutator(None, TypedLexicon()).is_verb
+
+
+@pytest.mark.parametrize("question,answer,expected,rule", CASES, ids=[c[0] for c in CASES])
+def test_rules_turn_questions_into_the_expected_statement(parsed, is_verb, question, answer, expected, rule):
+    got = to_statement(parsed[question], answer, is_verb=is_verb)
+    assert got is not None, question
+    assert (got.text, got.rule) == (expected, rule)
+
+
+def test_replacements_are_written_in_place_of_the_mutated_tokens(spacy_nlp):
+    doc = spacy_nlp("What city did Tesla move to in 1880?")
+    got = to_statement(doc, "Chicago", replacements={3: "Edison", 7: "1885"})
+    assert got.text == "Edison moved to Chicago in 1885."
+
+
+def test_a_question_no_rule_fits_is_rejected_not_forced(spacy_nlp):
+    for text in ("Name the capital of France.", "Is Paris the capital of France?", "What?"):
+        assert to_statement(spacy_nlp(text), "Paris") is None, text
+
+
+def test_plural_answers_agree_with_be_in_the_subject_rule(spacy_nlp):
+    got = to_statement(spacy_nlp("Who was defeated by the Normans?"), "the Saxons", answer_type="plural noun")
+    assert got.text == "The Saxons were defeated by the Normans."
+
+
+def test_do_support_is_undone_with_the_auxiliary_tense():
+    assert [past_tense(v) for v in ("move", "begin", "stop", "carry", "visit", "Win")] == \
+        ["moved", "began", "stopped", "carried", "visited", "Won"]
+    assert [third_person(v) for v in ("stand", "go", "carry", "watch", "have")] == \
+        ["stands", "goes", "carries", "watches", "has"]
+    assert [plural(n) for n in ("city", "box", "day", "loss")] == ["cities", "boxes", "days", "losses"]
