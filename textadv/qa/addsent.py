@@ -101,8 +101,11 @@ def contains_answer(sentence: str, answers: Sequence[str]) -> bool:
 
 
 def content_words(text: str) -> set:
-    """Lower-cased alphanumeric words of ``text`` that are not function words."""
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FUNCTION_WORDS}
+    """Porter stems of the alphanumeric words of ``text`` that are not function words ("moved" → "move")."""
+    from nltk.stem import PorterStemmer
+
+    stem = PorterStemmer().stem
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FUNCTION_WORDS}
 
 
 def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,

@@ -174,9 +174,14 @@ def _np_end(doc, j: int, end: int) -> int:
     return j
 
 
-def _of_chain(doc, k: int, end: int) -> int:
-    """The end of "of NP of NP ..." starting at ``k`` (``k`` itself when no "of" phrase follows)."""
-    while k < end and doc[k].lower_ == "of":
+def _of_chain(doc, k: int, end: int, *, pp: bool = False) -> int:
+    """The end of "of NP of NP ..." starting at ``k`` (``k`` itself when no "of" phrase follows).
+
+    ``pp``: also take the prepositional phrases that follow ("of the voters in the northern district"),
+    for phrases that travel with the answer.
+    """
+    while k < end and (doc[k].lower_ == "of" or (pp and k > 0 and doc[k].tag_ == "IN" and doc[k].lower_ not in
+                                                   _SUBORDINATORS)):
         k2 = _np_end(doc, k + 1, end)
         if k2 == k + 1:
             break
@@ -222,12 +227,13 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
     if low == "how":
         if j < end and doc[j].lower_ in ("many", "much"):
             k = _np_end(doc, j + 1, end)
-            k, head = _of_chain(doc, k, end), k - 1  # "how many tons of dust"
+            k, head = _of_chain(doc, k, end, pp=True), k - 1  # "how many tons of dust"
             noun = words.span(j + 1, k)
             if noun:
                 phrase = answer if _answer_has_words(answer) else f"{answer} {noun}"
                 return _WhPhrase(w, k, head, "amount", phrase, False)
-            return _WhPhrase(w, j + 1, j, "measure", answer, True)
+            # "How much did X pay?": "much" is the object, so the answer goes after the verb
+            return _WhPhrase(w, j + 1, j, "measure", answer, doc[j].dep_ not in ("dobj", "nsubj", "nsubjpass", "attr"))
         if j < end and doc[j].tag_ in ("JJ", "JJR", "RB", "RBR") and doc[j].lower_ not in ("come",):
             return _WhPhrase(w, j + 1, j, "measure", answer, True)
         phrase = answer if _starts_with_preposition(answer) else f"by {answer}"
@@ -254,7 +260,7 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
             if k2 > k:
                 return _WhPhrase(w, k2, head, "det", answer, False)
         if head_lemma in _PARTITIVE_NOUNS and k < end and doc[k].lower_ == "of":
-            k2 = _of_chain(doc, k, end)
+            k2 = _of_chain(doc, k, end, pp=True)
             if k2 > k:
                 return _WhPhrase(w, k2, head, "det", f"{answer} {words.span(k, k2)}", False)
         if head_lemma in _TIME_NOUNS:

@@ -15,8 +15,9 @@ Per token, the first rule that applies gives a list of alternatives (Jia & Liang
 5. a named entity with no such neighbour → a fixed word of its type (Jia & Liang's last rule:
    PERSON → "Jackson", place → "California", ORG → "Stark Industries", NORP → "Jupiterian");
 6. only in a question that rules 1-5 leave unchanged: up to :data:`NEARBY_WORDS` common nouns (or
-   adjectives) after its first verb → their nearest GloVe words with the same POS tag that are not a
-   synonym of their first WordNet sense (Jia & Liang apply this rule to entity nouns only; this lets
+   adjectives; those after its first verb first) → their nearest GloVe words with the same POS tag
+   (or, for words the run's text never had, the same WordNet part of speech) that are not a synonym
+   of their first WordNet sense (Jia & Liang apply this rule to entity nouns only; this lets
    questions without entities, numbers or antonyms change too: "dust" → "sand"; applied to every
    noun it would leave the distractor sharing too little with the question).
 
@@ -224,10 +225,10 @@ class QuestionMutator:
             got = self._for_token(tok, own)
             if got is not None:
                 found[tok.i] = got
-        if not found:  # rule 6, for at most NEARBY_WORDS words after the question's first verb
+        if not found:  # rule 6, for at most NEARBY_WORDS words, nouns after the question's first verb first
             verbs = [t.i for t in doc if t.tag_.startswith("VB") or t.tag_ == "MD"]
-            after = [t for t in doc if not verbs or t.i > verbs[0]]
-            for tok in sorted(after, key=lambda t: (not t.tag_.startswith("NN"), t.i)):
+            first_verb = verbs[0] if verbs else -1
+            for tok in sorted(doc, key=lambda t: (t.i < first_verb, not t.tag_.startswith("NN"), t.i)):
                 got = self._nearby_word(tok, own)
                 if got is not None:
                     found[tok.i] = got
@@ -275,8 +276,14 @@ class QuestionMutator:
         pos = _ANTONYM_TAGS.get(tok.tag_)
         if not pos or not tok.is_alpha or tok.is_stop or tok.ent_type_ or tok.lemma_.lower() in _WH_NOUNS:
             return None
-        near = tuple(n for n in self._typed_neighbours(tok) if n not in own and not self._synonym(tok, n, pos))
+        near = tuple(n for n in self._typed_neighbours(tok, wordnet_pos=pos)
+                     if n not in own and not self._synonym(tok, n, pos))
         return (near, "nearby-word") if near else None
+
+    def _has_pos(self, word: str, pos: str, *, plural: bool) -> bool:
+        wn = self._wn()
+        base = wn.morphy(word, pos)
+        return base is not None and (base != word) == plural
 
     def _synonym(self, tok, word: str, pos: str) -> bool:
         """Whether ``word`` names the first WordNet sense of the token (a neighbour that would keep the meaning)."""
@@ -299,7 +306,9 @@ class QuestionMutator:
                 same.append(n)
         return tuple(same)
 
-    def _typed_neighbours(self, tok) -> tuple:
+    def _typed_neighbours(self, tok, wordnet_pos: Optional[str] = None) -> tuple:
+        """Neighbours the lexicon tags like ``tok``; with ``wordnet_pos``, a word the lexicon never saw
+        passes when WordNet has it with that part of speech (and, for a plural, is a plural form)."""
         if self.nearest is None:
             return ()
         label = token_label(tok)
@@ -307,7 +316,13 @@ class QuestionMutator:
         own = stem(tok.lower_)
         kept = []
         for n in self.nearest.of(tok.lower_):
-            if not n.isalpha() or self.lexicon.label(n) != label:
+            if not n.isalpha():
+                continue
+            known = self.lexicon.label(n)
+            if known is None and wordnet_pos is not None:
+                if not self._has_pos(n, wordnet_pos, plural=label == "NNS"):
+                    continue
+            elif known != label:
                 continue
             other = stem(n)
             if own.startswith(other) or other.startswith(own):
