@@ -24,6 +24,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 HELP = "Make Jia & Liang's SQuAD distractors for a file and evaluate a QA system on them, in one run."
 MODES = ("addsent", "addonesent", "addany", "addcommon")
@@ -126,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv=None) -> int:
     from textadv.cli import recipe_main
 
-    return recipe_main(sys.modules[__name__], "squad_adversarial_eval.py", argv)
+    # this script is its own command module (HELP, add_arguments, run), run with the CLI's error handling
+    return recipe_main(SimpleNamespace(HELP=HELP, add_arguments=add_arguments, run=run), "squad_adversarial_eval.py",
+                       argv)
 
 
 if __name__ == "__main__":
