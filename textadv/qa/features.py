@@ -45,7 +45,7 @@ class Windows:
     """Encoded windows (``W`` windows of ``L = max_seq_length`` tokens).
 
     ``inputs``: the model's tensors ``[W, L]`` (input_ids, attention_mask, token_type_ids when the model
-    uses them); ``example``: ``[W]`` index of the question each window belongs to; ``offsets``: per window,
+    uses them), or per window lists of its own length when encoded with ``pad=False``; ``example``: ``[W]`` index of the question each window belongs to; ``offsets``: per window,
     per token, the ``(start, end)`` characters in the context, or ``None`` for question/special/padding
     tokens; ``start_positions`` / ``end_positions``: ``[W]`` labels when requested.
     """
@@ -78,18 +78,25 @@ def _cut_questions(tokenizer, questions: Sequence[str], max_query_length: int) -
 
 
 def encode_windows(tokenizer, questions: Sequence[SquadQuestion], settings: WindowSettings, *,
-                   labels: bool = False) -> Windows:
-    """Tokenise ``questions`` into overlapping windows (see the module docstring)."""
+                   labels: bool = False, pad: bool = True) -> Windows:
+    """Tokenise ``questions`` into overlapping windows (see the module docstring).
+
+    ``pad=False`` leaves each window at its own length (``inputs`` then holds lists of token ids), for
+    callers that batch windows of similar length and pad each batch only to its longest
+    (:func:`padded_batches`): most SQuAD windows are far shorter than ``max_seq_length``.
+    """
     check_tokenizer(tokenizer)
     if not questions:
         raise ValueError("no questions to encode")
     texts = _cut_questions(tokenizer, [q.question.lstrip() for q in questions], settings.max_query_length)
     enc = tokenizer(texts, [q.context for q in questions], truncation="only_second",
                     max_length=settings.max_seq_length, stride=settings.doc_stride,
-                    return_overflowing_tokens=True, return_offsets_mapping=True, padding="max_length",
-                    return_tensors="pt")
-    example = enc.pop("overflow_to_sample_mapping").tolist()
-    raw_offsets = enc.pop("offset_mapping").tolist()
+                    return_overflowing_tokens=True, return_offsets_mapping=True,
+                    padding="max_length" if pad else False, return_tensors="pt" if pad else None)
+    example = list(enc.pop("overflow_to_sample_mapping"))
+    raw_offsets = enc.pop("offset_mapping")
+    if pad:
+        example, raw_offsets = [int(i) for i in example], raw_offsets.tolist()
     offsets = []
     for w in range(len(example)):
         seq = enc.sequence_ids(w)
@@ -121,7 +128,7 @@ def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: Se
     after their start and have at most ``max_answer_length`` tokens.
     """
     length = start_logits.shape[0]
-    in_context = torch.tensor([o is not None for o in offsets[:length]], dtype=torch.bool)
+    in_context = torch.tensor([i < len(offsets) and offsets[i] is not None for i in range(length)], dtype=torch.bool)
     if not bool(in_context.any()):
         return []
     scores = start_logits.float()[:, None] + end_logits.float()[None, :]
@@ -136,3 +143,14 @@ def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: Se
         s, e = divmod(flat, length)
         spans.append((offsets[s][0], offsets[e][1], value))
     return spans
+
+
+def padded_batches(tokenizer, windows: Windows, batch_size: int):
+    """Unpadded windows (``encode_windows(..., pad=False)``) in batches of similar length, each padded to
+    its longest window: yields ``(window indices, {name: tensor [b, L_batch]})``. Sorting by length
+    keeps the padding, and so the wasted compute, small; the indices say which window each row is."""
+    order = sorted(range(len(windows)), key=lambda w: len(windows.inputs["input_ids"][w]))
+    for b0 in range(0, len(order), batch_size):
+        rows = order[b0:b0 + batch_size]
+        features = [{k: v[w] for k, v in windows.inputs.items()} for w in rows]
+        yield rows, dict(tokenizer.pad(features, padding="longest", return_tensors="pt"))

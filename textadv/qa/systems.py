@@ -298,7 +298,7 @@ class HFQASystem:
         import torch
         from tqdm.auto import tqdm
 
-        from .features import best_spans, encode_windows
+        from .features import best_spans, encode_windows, padded_batches
 
         acc = self.accelerator
         questions = list(questions)
@@ -313,14 +313,12 @@ class HFQASystem:
             self.model.eval()
             for c0 in range(0, len(mine), chunk):
                 part = [questions[i] for i in mine[c0:c0 + chunk]]
-                windows = encode_windows(self.tokenizer, part, self.settings)
-                for b0 in range(0, len(windows), self.batch_size):
-                    batch = {k: v[b0:b0 + self.batch_size].to(acc.device) for k, v in windows.inputs.items()}
+                windows = encode_windows(self.tokenizer, part, self.settings, pad=False)
+                for rows, batch in padded_batches(self.tokenizer, windows, self.batch_size):
                     with torch.no_grad():
-                        out = self.model(**batch)
+                        out = self.model(**{k: v.to(acc.device) for k, v in batch.items()})
                     starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()
-                    for r in range(starts.shape[0]):
-                        w = b0 + r
+                    for r, w in enumerate(rows):
                         q = part[windows.example[w]]
                         spans = best_spans(starts[r], ends[r], windows.offsets[w],
                                            max_answer_length=self.settings.max_answer_length, n_best=self.n_best)
