@@ -18,7 +18,9 @@ AddOneSent questions stay unseen::
 
 Online, ``--train hub:squad`` trains on the SQuAD training set and ``--model bert-base-uncased`` picks
 another encoder. ``--resume`` continues a killed run from its last checkpoint (every ``--save-every``
-steps) with the same data order.
+steps) with the same data order. A resumed run may be cut short with a smaller ``--max-steps``: the
+linear schedule is then rebuilt so that it decays to 0 at the new last step, and ``train_settings.json``
+records the change under ``shortened`` (the step it was made at, the steps before and after).
 """
 from __future__ import annotations
 
@@ -153,13 +155,16 @@ def run(args) -> int:
     recorded.update(model=model_name, questions=len(questions), windows=len(windows),
                     paragraphs=len({(q.title, q.context) for q in questions}),
                     answers_in_window=int((windows.start_positions > 0).sum()))
+    previous: dict = {}
     if args.resume:
         settings_file = output_dir / "train_settings.json"
         previous = read_json(settings_file) if settings_file.is_file() else {}
-        free = ("threads", "save_every", "log_every")  # may change between a run and its resumption
+        # may change between a run and its resumption; --max-steps may cut a run short (see the docstring)
+        free = ("threads", "save_every", "log_every", "max_steps", "shortened")
         changed = sorted(k for k in recorded if k not in free and previous and previous.get(k) != recorded[k])
         if changed:
             raise ValueError(f"--resume with different settings than the run in {output_dir}: {', '.join(changed)}")
+        recorded["shortened"] = list(previous.get("shortened", []))
     prepare_run_dir(output_dir, resume=args.resume, overwrite=args.overwrite)
     write_json(output_dir / "train_settings.json", recorded)
 
@@ -190,6 +195,17 @@ def run(args) -> int:
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
         step, losses = int(state["step"]), [float(x) for x in state["losses"]]
+        if "total" in state:
+            previous_total = int(state["total"])
+        else:  # a checkpoint that predates the field: the length its settings gave
+            previous_total = math.ceil(math.ceil(previous["windows"] / previous["batch_size"]) * previous["epochs"])
+            previous_total = min(previous_total, previous.get("max_steps") or previous_total)
+        if previous_total != total:
+            if total <= step:
+                raise ValueError(f"--max-steps {total} is not beyond the checkpoint's step {step}")
+            # the linear schedule is rebuilt for the new length: from here it decays to 0 at the new last step
+            recorded["shortened"].append({"at_step": step, "steps_before": previous_total, "steps_after": total})
+            write_json(output_dir / "train_settings.json", recorded)
         print(f"resumed at step {step}/{total}", flush=True)
 
     from textadv.report.io import save_safetensors
@@ -220,7 +236,7 @@ def run(args) -> int:
         if step % args.save_every == 0 and step < total:
             save_safetensors(ckpt / "model.safetensors", model.state_dict())
             save_torch(ckpt / "state.pt", {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                           "rng": torch.get_rng_state(), "step": step, "losses": losses})
+                                           "rng": torch.get_rng_state(), "step": step, "losses": losses, "total": total})
     bar.close()
     model.eval()
     save_model(model, tokenizer, output_dir)
