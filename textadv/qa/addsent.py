@@ -100,11 +100,15 @@ def contains_answer(sentence: str, answers: Sequence[str]) -> bool:
     return any(f" {a} " in text for a in (normalize_answer(x) for x in answers) if a)
 
 
-def content_words(text: str) -> set:
-    """Porter stems of the alphanumeric words of ``text`` that are not function words ("moved" → "move")."""
-    from nltk.stem import PorterStemmer
+def content_words(text: str, stem=None) -> set:
+    """Porter stems of the alphanumeric words of ``text`` that are not function words ("moved" → "move").
 
-    stem = PorterStemmer().stem
+    ``stem``: a (memoised) stemmer to use instead of a fresh ``nltk`` Porter stemmer.
+    """
+    if stem is None:
+        from nltk.stem import PorterStemmer
+
+        stem = PorterStemmer().stem
     return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FUNCTION_WORDS}
 
 
@@ -133,8 +137,8 @@ def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
     if nearest is None:
         nearest = NearestWords.glove(vocab_size=settings.glove_vocab, k=settings.neighbours)
     contexts = list(dict.fromkeys(q.context for q in questions))
-    light = [p for p in ("parser", "lemmatizer") if p in nlp.pipe_names]
-    with nlp.select_pipes(disable=light):  # contexts need tags and entities only
+    light = [p for p in ("parser", "attribute_ruler", "lemmatizer") if p in nlp.pipe_names]
+    with nlp.select_pipes(disable=light):  # contexts need fine tags and entities only
         context_docs = dict(zip(contexts, tqdm(nlp.pipe(contexts, batch_size=settings.batch_size), total=len(contexts),
                                                desc="parsing contexts", disable=not progress)))
     unique_questions = list(dict.fromkeys(q.question for q in questions))
@@ -175,27 +179,27 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
     if not fakes:
         rejected[f"no fake answer ({kind}: {gold_text!r})"] += 1
         return []
-    question_words = content_words(q.question)
+    question_words = content_words(q.question, mutator.stem)
     kept: list[Candidate] = []
     seen: set = set()
+    plain = {fake: to_statement(doc, fake, answer_type=kind, is_verb=mutator.is_verb) for fake in fakes}
     for variant in range(settings.mutation_variants):
         replacements = choose(alternatives, variant)
         for fake in fakes:
-            plain = to_statement(doc, fake, answer_type=kind, is_verb=mutator.is_verb)
-            if plain is None:
+            if plain[fake] is None:
                 rejected["no rule makes a statement"] += 1
                 continue
             made = to_statement(doc, fake, replacements=replacements, answer_type=kind, is_verb=mutator.is_verb)
             if made is None:
                 rejected["no rule makes a statement"] += 1
                 continue
-            if made.text == plain.text:
+            if made.text == plain[fake].text:
                 rejected["the mutation left the statement unchanged"] += 1
                 continue
             if contains_answer(made.text, golds):
                 rejected["contains a gold answer"] += 1
                 continue
-            if not content_words(made.text) & question_words:
+            if not content_words(made.text, mutator.stem) & question_words:
                 rejected["shares no content word with the question"] += 1
                 continue
             if made.text in seen:

@@ -29,7 +29,6 @@ per-run dict. Jia & Liang used the whole 400k vocabulary through a precomputed K
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
@@ -80,18 +79,22 @@ class TypedLexicon:
     """How often each lower-cased word was tagged with each label in the run's parsed documents."""
 
     def __init__(self) -> None:
-        self._counts: dict = defaultdict(Counter)
+        self._counts: dict = {}  # word -> {label: count}, plain dicts: this runs over every token of the run
 
     def add(self, docs: Iterable) -> None:
+        counts = self._counts
         for doc in docs:
             for tok in doc:
                 if tok.is_alpha:
-                    self._counts[tok.lower_][token_label(tok)] += 1
+                    labels = counts.setdefault(tok.lower_, {})
+                    label = token_label(tok)
+                    labels[label] = labels.get(label, 0) + 1
 
     def label(self, word: str) -> Optional[str]:
-        """The most frequent label of ``word`` (lower case), or ``None`` when the documents never had it."""
+        """The most frequent label of ``word`` (lower case; ties: the label seen first), or ``None`` when
+        the documents never had it."""
         counts = self._counts.get(word)
-        return counts.most_common(1)[0][0] if counts else None
+        return max(counts, key=counts.__getitem__) if counts else None
 
 
 class NearestWords:
@@ -159,6 +162,9 @@ class QuestionMutator:
     def __init__(self, nearest: Optional[NearestWords], lexicon: TypedLexicon, *, cache_dir=None):
         self.nearest, self.lexicon, self._cache_dir = nearest, lexicon, cache_dir
         self._antonyms: dict = {}
+        self._senses: dict = {}  # (lemma, pos) -> WordNet synsets, per run
+        self._stems: dict = {}
+        self._morphy: dict = {}
         self._wordnet = None
         self._stem = None
 
@@ -173,24 +179,39 @@ class QuestionMutator:
             self._wordnet = wordnet
         return self._wordnet
 
-    def _stemmer(self):
+    def stem(self, word: str) -> str:
+        """The Porter stem of a lower-case word, memoised for the run."""
         if self._stem is None:
             from nltk.stem import PorterStemmer
 
             self._stem = PorterStemmer().stem
-        return self._stem
+        got = self._stems.get(word)
+        if got is None:
+            got = self._stems[word] = self._stem(word)
+        return got
+
+    def _synsets(self, lemma: str, pos: str) -> list:
+        key = (lemma, pos)
+        if key not in self._senses:
+            self._senses[key] = self._wn().synsets(lemma, pos=pos)
+        return self._senses[key]
+
+    def morphy(self, word: str, pos: str) -> Optional[str]:
+        """WordNet's base form of ``word`` as ``pos`` ("n", "v", "a"), or ``None``; memoised for the run."""
+        key = (word, pos)
+        if key not in self._morphy:
+            self._morphy[key] = self._wn().morphy(word, pos)
+        return self._morphy[key]
 
     def is_verb(self, word: str) -> bool:
         """Whether ``word`` is a WordNet verb lemma (rescues "did the war end/NN" in the declarative rules)."""
-        wn = self._wn()
-        return wn.morphy(word, wn.VERB) == word
+        return self.morphy(word, "v") == word
 
     def antonyms(self, lemma: str, pos: str) -> tuple:
         """Single-word antonyms of the first WordNet sense of ``lemma`` (Jia & Liang's choice of sense)."""
         key = (lemma, pos)
         if key not in self._antonyms:
-            wn = self._wn()
-            synsets = wn.synsets(lemma, pos=pos)
+            synsets = self._synsets(lemma, pos)
             found = []
             if synsets:
                 for lem in synsets[0].lemmas():
@@ -281,16 +302,14 @@ class QuestionMutator:
         return (near, "nearby-word") if near else None
 
     def _has_pos(self, word: str, pos: str, *, plural: bool) -> bool:
-        wn = self._wn()
-        base = wn.morphy(word, pos)
+        base = self.morphy(word, pos)
         return base is not None and (base != word) == plural
 
     def _synonym(self, tok, word: str, pos: str) -> bool:
         """Whether ``word`` names the first WordNet sense of the token (a neighbour that would keep the meaning)."""
-        wn = self._wn()
-        synsets = wn.synsets(tok.lemma_.lower(), pos=pos)
-        return bool(synsets) and any(word == lem.name().lower() or wn.morphy(word, pos) == lem.name().lower()
-                                     for lem in synsets[0].lemmas())
+        synsets = self._synsets(tok.lemma_.lower(), pos)
+        base = self.morphy(word, pos)
+        return bool(synsets) and any(lem.name().lower() in (word, base) for lem in synsets[0].lemmas())
 
     def _numbers(self, word: str) -> tuple:
         if self.nearest is None:
@@ -312,7 +331,7 @@ class QuestionMutator:
         if self.nearest is None:
             return ()
         label = token_label(tok)
-        stem = self._stemmer()
+        stem = self.stem
         own = stem(tok.lower_)
         kept = []
         for n in self.nearest.of(tok.lower_):
