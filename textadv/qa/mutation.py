@@ -171,12 +171,9 @@ class QuestionMutator:
     # -- resources loaded at first use
     def _wn(self):
         if self._wordnet is None:
-            from ..text.wordnet import ensure_wordnet
+            from ..text.wordnet import wordnet_reader
 
-            ensure_wordnet(self._cache_dir)
-            from nltk.corpus import wordnet
-
-            self._wordnet = wordnet
+            self._wordnet = wordnet_reader(self._cache_dir)
         return self._wordnet
 
     def stem(self, word: str) -> str:

@@ -59,3 +59,25 @@ def ensure_wordnet(cache_dir: Optional[Union[str, os.PathLike]] = None, *, sourc
         if str(cache_dir) not in nltk.data.path:
             nltk.data.path.insert(0, str(cache_dir))
     return cache_dir
+
+
+def wordnet_reader(cache_dir: Optional[Union[str, os.PathLike]] = None):
+    """An NLTK ``WordNetCorpusReader`` over the packaged WordNet 3.0 (:func:`ensure_wordnet` first).
+
+    Same data and answers as ``nltk.corpus.wordnet``, built without that loader's start-up mapping
+    from "wordnet" to the loaded version: NLTK 3.9+ reads every sense index twice to map WordNet 3.0
+    onto itself (most of its ~10 s start-up), which only its multilingual (OMW) functions use; those
+    are not available from this reader.
+    """
+    import warnings
+
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class _Reader(WordNetCorpusReader):
+        def map_wn(self, version="wordnet"):
+            return None  # the loaded version is the one to map to
+
+    root = ensure_wordnet(cache_dir) / "corpora" / "wordnet"  # registered: NLTK reads only from its data path
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The multilingual functions are not available")
+        return _Reader(str(root), None)
