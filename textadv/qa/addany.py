@@ -39,7 +39,8 @@ from typing import Optional, Sequence
 
 from tqdm.auto import tqdm
 
-from .metrics import f1, normalize_answer
+from .addsent import contains_answer
+from .metrics import f1
 from .squad import SquadQuestion, with_distractor
 
 MODES = ("addany", "addcommon")
@@ -155,26 +156,11 @@ def distractor_text(words: Sequence[str]) -> str:
     return " ".join(words) + "."
 
 
-def _gold_token_runs(golds: Sequence[str]) -> list[tuple[str, ...]]:
-    runs = {tuple(normalize_answer(g).split()) for g in golds}
-    return [r for r in runs if r]  # an answer that normalises to nothing ("the") cannot be matched
-
-
-def _contains_run(words: Sequence[str], runs: list[tuple[str, ...]]) -> bool:
-    """Whether the normalised words hold one of the gold answers as a run of whole tokens."""
-    tokens = normalize_answer(" ".join(words)).split()
-    for run in runs:
-        n = len(run)
-        if any(tuple(tokens[i:i + n]) == run for i in range(len(tokens) - n + 1)):
-            return True
-    return False
-
-
-def _initial_words(rng: random.Random, common: Sequence[str], d: int, runs: list) -> list[str]:
+def _initial_words(rng: random.Random, common: Sequence[str], d: int, golds: Sequence[str]) -> list[str]:
     """d distinct common words in random order such that no prefix (hence no run) holds a gold answer."""
     words: list[str] = []
     for word in rng.sample(list(common), len(common)):
-        if word not in words and not _contains_run(words + [word], runs):
+        if word not in words and not contains_answer(" ".join(words + [word]), golds):
             words.append(word)
             if len(words) == d:
                 return words
@@ -186,7 +172,6 @@ def search_distractor(question: SquadQuestion, system, common: Sequence[str],
     """Run the greedy search of the module docstring for one question against ``system`` (a ``QASystem``)."""
     rng = random.Random(f"{settings.seed}:{question.id}")
     golds = [a.text for a in question.answers]
-    runs = _gold_token_runs(golds)
     budget = settings.budget if settings.budget is not None else float("inf")
     extra = question_words(question.question) if settings.mode == "addany" else ()
 
@@ -197,7 +182,7 @@ def search_distractor(question: SquadQuestion, system, common: Sequence[str],
             raise ValueError(f"the QA system returned top spans for {len(spans)} of {len(variants)} contexts")
         return [expected_f1(s, golds) for s in spans]
 
-    words = _initial_words(rng, common, settings.num_words, runs)
+    words = _initial_words(rng, common, settings.num_words, golds)
     current = score([words])[0]
     queries = 1
     trajectory = [current]
@@ -210,7 +195,7 @@ def search_distractor(question: SquadQuestion, system, common: Sequence[str],
                 break
             pool = rng.sample(list(common), min(settings.num_candidates, len(common))) + list(extra)
             swaps = [w for w in dict.fromkeys(pool)
-                     if w != words[i] and not _contains_run(words[:i] + [w] + words[i + 1:], runs)]
+                     if w != words[i] and not contains_answer(" ".join(words[:i] + [w] + words[i + 1:]), golds)]
             swaps = swaps[:int(min(len(swaps), budget - queries))]
             if not swaps:
                 continue
