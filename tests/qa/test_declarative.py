@@ -68,3 +68,16 @@ def test_do_support_is_undone_with_the_auxiliary_tense():
     assert [third_person(v) for v in ("stand", "go", "carry", "watch", "have")] == \
         ["stands", "goes", "carries", "watches", "has"]
     assert [plural(n) for n in ("city", "box", "day", "loss")] == ["cities", "boxes", "days", "losses"]
+
+
+@pytest.mark.parametrize("question,answer,expected", [
+    ("What's the capital of Peru?", "Lima", "The capital of Peru is Lima."),
+    ("To what kind of organisms is oxygen toxic?", "aliens", "Oxygen is toxic to aliens."),
+    ("How many farms are there in Victoria?", "42", "There are 42 farms in Victoria."),
+    ("What day of the week does the market take place?", "Friday", "The market takes place on Friday."),
+    ("The area where Jacksonville sits has been inhabited for how many years?", "42",
+     "The area where Jacksonville sits has been inhabited for 42 years."),
+])
+def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
+    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
+    assert got is not None and got.text == expected

@@ -26,7 +26,9 @@ The rules, in order:
    Dean"), at the end for adverbial phrases.
 5. **copula**: a form of *be* with no main verb ("What is the capital of France?") → "The capital of
    France is Paris.", a stranded preposition kept ("What country is Normandy in?" → "Normandy is in
-   Chicago."), a subordinate clause kept after the answer ("How old was X when Y?" → "X was 42 when Y.").
+   Chicago."), an adjective kept as the predicate ("To what is oxygen toxic?" → "Oxygen is toxic to
+   X."), a subordinate clause kept after the answer ("How old was X when Y?" → "X was 42 when Y.");
+   an existential ("How many farms are there in X?") → "There are 42 farms in X.".
 
 The main verb of an inversion is the first base-form (``VB``) word; when the small tagger missed it
 ("did the war end/NN"), the auxiliary's head in the parse, else the last word of the subject run that
@@ -146,6 +148,8 @@ class _Words:
 
     def word(self, i: int) -> str:
         text = self.replacements.get(i, self.doc[i].text)
+        if text == "'s" and self.doc[i].tag_ == "VBZ":
+            return "is"  # "What's X?": the contraction cannot stay once the answer moves behind it
         if text.lower() in ("a", "an") and i + 1 in self.replacements and self.replacements[i + 1]:
             vowel = self.replacements[i + 1][0].lower() in "aeiou"  # "a graph" -> "an example"
             text = text[0] + ("n" if vowel else "") if text.lower() != ("an" if vowel else "a") else text
@@ -219,7 +223,9 @@ def _time_phrase(answer: str) -> str:
 
 
 def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
-    w = next((i for i in range(end) if doc[i].lower_ in WH_WORDS and doc[i].tag_ in _WH_TAGS), None)
+    # a wh-word right after a noun opens a relative clause ("the area where X sits"), not the question
+    w = next((i for i in range(end) if doc[i].lower_ in WH_WORDS and doc[i].tag_ in _WH_TAGS
+              and not (i > 0 and doc[i - 1].tag_ in ("NN", "NNS", "NNP", "NNPS"))), None)
     if w is None:
         return None
     low = doc[w].lower_
@@ -263,6 +269,7 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
             k2 = _of_chain(doc, k, end, pp=True)
             if k2 > k:
                 return _WhPhrase(w, k2, head, "det", f"{answer} {words.span(k, k2)}", False)
+        k = _of_chain(doc, k, end)  # "what day of the week": the whole phrase names what the answer is
         if head_lemma in _TIME_NOUNS:
             return _WhPhrase(w, k, head, "det-time", _time_phrase(answer), True)
         return _WhPhrase(w, k, head, "det", answer, False)
@@ -289,6 +296,10 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
         return None  # "What year Tesla moved ...?" is not a question shape the rules know
     negation = [i for i in rest[1:3] if doc[i].lower_ in ("not", "n't")]
     subject_start = rest[0] + 1 + len(negation) if negation and negation[0] == rest[0] + 1 else rest[0] + 1
+    if first.lemma_.lower() == "be" and subject_start < end and doc[subject_start].lower_ == "there" \
+            and not wh.adverbial:  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
+        parts = ["there", words.word(first.i), wh.replacement, words.span(subject_start + 1, end)]
+        return " ".join(p for p in parts if p), "existential"
     if not _is_aux(first) or subject_start >= end or _starts_verb_group(doc[subject_start]):
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
@@ -336,7 +347,7 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
 
 def _starts_verb_group(tok) -> bool:
     """A verb or adverb straight after the auxiliary: no subject sits between them ("was defeated", "is also")."""
-    return tok.tag_ in ("VBN", "VBG", "VB", "RB", "MD") or tok.tag_ in ("VBD", "VBZ", "VBP")
+    return tok.tag_ in ("VBN", "VBG", "VB", "RB", "RBR", "RBS", "MD", "VBD", "VBZ", "VBP")
 
 
 def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[int]:
@@ -361,7 +372,7 @@ def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[
         return aux.head.i
     if is_verb is not None:  # "did the war end": the tagger read "end" as a noun
         run = start
-        while run < end and doc[run].tag_ in _NP_TAGS | {"DT", "RB", "VB", "VBP"}:
+        while run < end and doc[run].tag_ in _NP_TAGS | {"DT", "RB", "VB", "VBP", "IN", "CC"}:
             run += 1
         for i in range(run - 1, start, -1):
             if doc[i].tag_ not in ("NNP", "NNPS", "CD") and is_verb(doc[i].lower_):
@@ -391,8 +402,16 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
         stranded.insert(0, subject.pop())
     if not subject:
         return None
-    parts = [words.indices(subject), words.word(be), words.indices(stranded), wh.replacement,
-             words.indices(list(range(stop, end)))]
+    predicate: list = []
+    np_end = _np_end(doc, start, stop)
+    while np_end - 1 > start and doc[np_end - 1].tag_ in ("JJ", "JJR", "JJS"):
+        np_end -= 1  # "oxygen toxic": the adjective after the nouns is not part of the subject
+    np_end = _of_chain(doc, np_end, stop, pp=True)
+    if start < np_end < (subject[-1] + 1) and doc[np_end].tag_ in ("JJ", "JJR", "JJS", "VBN"):
+        # "is oxygen toxic (to)": the subject is the noun phrase, the adjective its predicate
+        subject, predicate = list(range(start, np_end)), subject[subject.index(np_end):]
+    parts = [words.indices(subject), words.word(be), words.indices(predicate), words.indices(stranded),
+             wh.replacement, words.indices(list(range(stop, end)))]
     return " ".join(p for p in parts if p), "copula"
 
 

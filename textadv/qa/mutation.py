@@ -13,7 +13,8 @@ Per token, the first rule that applies gives a list of alternatives (Jia & Liang
    dictionary) most often tags it with the token's entity label (or POS), and when it does not share
    the token's stem;
 5. a named entity with no such neighbour → a fixed word of its type (Jia & Liang's last rule:
-   PERSON → "Jackson", place → "California", ORG → "Stark Industries", NORP → "Jupiterian");
+   PERSON → "Jackson", place → "California", ORG → "Stark Industries", NORP → "Jupiterian"); a
+   proper noun outside any entity → its nearest GloVe words of any type (their "ignore POS" rule);
 6. only in a question that rules 1-5 leave unchanged: up to :data:`NEARBY_WORDS` common nouns (or
    adjectives; those after its first verb first) → their nearest GloVe words with the same POS tag
    (or, for words the run's text never had, the same WordNet part of speech) that are not a synonym
@@ -29,6 +30,7 @@ per-run dict. Jia & Liang used the whole 400k vocabulary through a precomputed K
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
@@ -63,6 +65,9 @@ _WH_NOUNS = frozenset({"kind", "type", "sort", "form", "name", "year", "date", "
 #: the most words rule 6 changes in one question
 NEARBY_WORDS = 2
 _CAPITALISED = frozenset(k.lower() for k in SPECIAL if k[:1].isupper())
+
+
+_ROMAN = re.compile(r"^[IVXLCDM]+$")  # "Harold II", "Super Bowl XLVII": not words GloVe can replace
 
 
 def _in_wh_amount(tok) -> bool:
@@ -238,7 +243,7 @@ class QuestionMutator:
         own = {t.lower_ for t in doc}
         found: dict = {}
         for tok in doc:
-            if tok.is_punct or tok.tag_ in ("WDT", "WP", "WP$", "WRB") or _in_wh_amount(tok):
+            if tok.is_punct or tok.tag_ in ("WDT", "WP", "WP$", "WRB") or _in_wh_amount(tok) or _ROMAN.match(tok.text):
                 continue
             got = self._for_token(tok, own)
             if got is not None:
@@ -288,6 +293,10 @@ class QuestionMutator:
             fallback = ENTITY_FALLBACK.get(tok.ent_type_)
             if fallback and tok.is_alpha:
                 return (fallback,), "entity-type"
+            if tok.tag_ in ("NNP", "NNPS") and tok.is_alpha and not tok.ent_type_:
+                near = tuple(n for n in self._typed_neighbours(tok, any_type=True) if n not in own)
+                if near:  # Jia & Liang's second proper-noun rule: nearest words of any type
+                    return near, "nearby-proper-noun"
         return None
 
     def _nearby_word(self, tok, own: set) -> Optional[tuple]:
@@ -322,7 +331,7 @@ class QuestionMutator:
                 same.append(n)
         return tuple(same)
 
-    def _typed_neighbours(self, tok, wordnet_pos: Optional[str] = None) -> tuple:
+    def _typed_neighbours(self, tok, wordnet_pos: Optional[str] = None, any_type: bool = False) -> tuple:
         """Neighbours the lexicon tags like ``tok``; with ``wordnet_pos``, a word the lexicon never saw
         passes when WordNet has it with that part of speech (and, for a plural, is a plural form)."""
         if self.nearest is None:
@@ -335,7 +344,9 @@ class QuestionMutator:
             if not n.isalpha():
                 continue
             known = self.lexicon.label(n)
-            if known is None and wordnet_pos is not None:
+            if any_type:
+                pass
+            elif known is None and wordnet_pos is not None:
                 if not self._has_pos(n, wordnet_pos, plural=label == "NNS"):
                     continue
             elif known != label:
@@ -354,8 +365,10 @@ def choose(alternatives: Iterable[Alternatives], variant: int) -> Mapping[int, s
 
 def _match_case(model: str, word: str) -> str:
     """GloVe words are lower case: "NFL" -> "NBA", "Tesla" -> "Edison"."""
-    if model.isupper() and len(model) > 1 and model.isalpha() and not word.isupper():
+    if not word.islower():
+        return word  # a fixed replacement ("Stark Industries", "UK") keeps its own case
+    if model.isupper() and len(model) > 1 and model.isalpha():
         return word.upper()
-    if model[:1].isupper() and word[:1].islower():
+    if model[:1].isupper():
         return word[:1].upper() + word[1:]
     return word
