@@ -28,6 +28,9 @@ Differences from Jia & Liang's code, on purpose:
   as a run of whole tokens), so the search can never "win" by writing the answer into the distractor.
 - Each question has its own random stream seeded from ``(seed, question id)``, so a question's
   distractor does not depend on which other questions are attacked with it (``--limit`` keeps results).
+- The search stops when the *expected* F1 reaches 0 (Jia & Liang's code stops when the best span's F1
+  does), so it keeps lowering the probability left on the gold answer until the budget or a pass
+  without change ends it. The question's words keep their case (Jia & Liang lower-cased them).
 - The appended text ends with a period, as in Jia & Liang's code; one search uses one particle.
 """
 from __future__ import annotations
