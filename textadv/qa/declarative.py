@@ -117,6 +117,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
     start = 0
     replacement = wh.replacement
     before = list(range(0, wh.start))
+    if before and all(doc[i].tag_ in ("RB", "RBR") for i in before):
+        before = []  # "Approximately how many ...": the adverb belongs to the wh-phrase the answer replaces
     if before:
         comma = max((i for i in before if doc[i].text == ","), default=-1)
         if comma >= 0:  # an opening phrase: "In 1880, what city ..."
@@ -269,8 +271,8 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
             k2 = _of_chain(doc, k, end, pp=True)
             if k2 > k:
                 return _WhPhrase(w, k2, head, "det", f"{answer} {words.span(k, k2)}", False)
-        k = _of_chain(doc, k, end)  # "what day of the week": the whole phrase names what the answer is
         if head_lemma in _TIME_NOUNS:
+            k = _of_chain(doc, k, end)  # "what day of the week": the whole phrase names what the answer is
             return _WhPhrase(w, k, head, "det-time", _time_phrase(answer), True)
         return _WhPhrase(w, k, head, "det", answer, False)
     if low in ("what", "which", "who", "whom"):
@@ -304,8 +306,11 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
         verb = words.word(rest[0])
-        if plural and wh.kind in ("np", "det") and verb.lower() in _PLURAL_FORMS:  # "The Saxons were defeated"
-            verb = _PLURAL_FORMS[verb.lower()]
+        if plural and wh.kind in ("np", "det"):  # "The Saxons were defeated", "Telescopes run X"
+            if verb.lower() in _PLURAL_FORMS:
+                verb = _PLURAL_FORMS[verb.lower()]
+            elif doc[rest[0]].tag_ == "VBZ" and doc[rest[0]].lemma_:
+                verb = doc[rest[0]].lemma_
         return " ".join(p for p in (wh.replacement, verb, words.span(rest[0] + 1, end)) if p), "subject"
     lemma = first.lemma_.lower()
     verb = _main_verb(doc, first, subject_start, end, lemma, is_verb)
@@ -398,7 +403,7 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
                                                                              in ("WRB", "IN"))), end)
     subject = list(range(start, stop))
     stranded = []
-    while subject and doc[subject[-1]].tag_ in ("IN", "TO"):
+    while subject and (doc[subject[-1]].tag_ in ("IN", "TO") or doc[subject[-1]].lower_ in ("as", "like")):
         stranded.insert(0, subject.pop())
     if not subject:
         return None

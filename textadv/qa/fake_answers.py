@@ -54,7 +54,7 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
              "eleventh", "twelfth")
 _SMALL_NUMBERS = NUMBER_WORDS[1:13]
 _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b")
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+")
+_TOKEN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|[A-Za-z]+")  # "1,200" is one number, "1974," is 1974
 
 
 def fake_answers(answer: str, answer_type: str, rng: random.Random, *, n: int = 2, head_tag: str = "") -> list[str]:

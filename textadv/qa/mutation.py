@@ -76,8 +76,14 @@ def _in_wh_amount(tok) -> bool:
 
 
 def token_label(tok) -> str:
-    """The type a token is matched on: its entity label inside a named entity, else its fine POS tag."""
-    return tok.ent_type_ if tok.ent_type_ in _ENTITY_LABELS else tok.tag_
+    """The type a token is matched on: its fine POS tag outside named entities; inside one, the entity
+    label, marked ``+`` for a word of a multi-word entity ("Chicago" is GPE, "United" of "United
+    States" is GPE+), so that a city is replaced by a city, not by half of a country's name."""
+    if tok.ent_type_ not in _ENTITY_LABELS:
+        return tok.tag_
+    doc = tok.doc
+    single = tok.ent_iob_ == "B" and (tok.i + 1 == len(doc) or doc[tok.i + 1].ent_iob_ != "I")
+    return tok.ent_type_ if single else tok.ent_type_ + "+"
 
 
 class TypedLexicon:
@@ -263,12 +269,16 @@ class QuestionMutator:
                 continue
             rules = [found.get(t.i, (None, ""))[1] for t in words]
             if all(r == "entity-type" for r in rules):  # "Guo Shoujing" -> "Jackson"
-                for t in words[1:]:
-                    found[t.i] = (("",), "entity-type")
+                for t in ent:
+                    if t.i > words[0].i:
+                        found[t.i] = (("",), "entity-type")
             elif any(r not in ("entity-type", "") for r in rules):  # "United States" -> "United Kingdom"
                 for t in words:
                     if found.get(t.i, (None, ""))[1] == "entity-type":
                         del found[t.i]
+        for i, (words, rule) in list(found.items()):
+            if rule == "entity-type" and words[0] and i > 0 and doc[i - 1].lower_ == "the" and i - 1 not in found:
+                found[i - 1] = (("",), "entity-type")  # "the Mongols" -> "Jackson", not "the Jackson"
         return [Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
                 for i, (words, rule) in sorted(found.items())]
 
@@ -341,7 +351,7 @@ class QuestionMutator:
         own = stem(tok.lower_)
         kept = []
         for n in self.nearest.of(tok.lower_):
-            if not n.isalpha():
+            if not (n.isalpha() and n.isascii()):
                 continue
             known = self.lexicon.label(n)
             if any_type:
