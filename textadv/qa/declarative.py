@@ -388,8 +388,10 @@ def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[
 def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
     """Where an argument wh-phrase came from: the index of the stranded preposition it follows, or ``None``."""
     root = doc[wh.root]
-    if root.dep_ == "pobj" and root.head.i in after and root.head.tag_ in _PREP_TAGS:
-        return root.head.i
+    prep = root.head.i
+    stranded = prep + 1 >= end or doc[prep + 1].tag_ not in _NP_TAGS | {"DT", "PRP$", "PRP"}
+    if root.dep_ == "pobj" and prep in after and root.head.tag_ in _PREP_TAGS and stranded:
+        return prep  # "did Tesla move to [Chicago] in 1880", not "enroll in during [X] 1875"
     for i in after:
         t = doc[i]
         if t.tag_ in ("IN", "TO") and (i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB")):
