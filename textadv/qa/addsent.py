@@ -174,6 +174,8 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
         rejected["no word to mutate"] += 1
         return []
     golds = [a.text for a in q.answers]
+    if kind == "verb" and _asks_how(doc):
+        head_tag = "VBG"  # "How did Tesla lose his money?" -> "... by swimming", whatever the gold's tense
     fakes = fake_answers(gold_text := golds[0], kind, rng, n=settings.fake_answers, head_tag=head_tag)
     fakes = [f for f in fakes if not contains_answer(f, golds)]
     if not fakes:
@@ -208,6 +210,15 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
             changes = tuple((doc[i].text, w) for i, w in sorted(replacements.items()) if w != doc[i].text)
             kept.append(Candidate(made.text, fake, kind, made.rule, changes))
     return kept[:settings.candidates]
+
+
+def _asks_how(doc) -> bool:
+    """A manner question: "how" not followed by many / much / an adjective or adverb."""
+    for tok in doc:
+        if tok.lower_ == "how" and tok.tag_ == "WRB":
+            nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+            return nxt is None or (nxt.lower_ not in ("many", "much") and nxt.tag_ not in ("JJ", "JJR", "RB", "RBR"))
+    return False
 
 
 def add_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0, settings: AddSentSettings = AddSentSettings(),

@@ -36,6 +36,7 @@ The main verb of an inversion is the first base-form (``VB``) word; when the sma
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
@@ -426,6 +427,7 @@ def _finish(text: str, rule: str) -> Optional[Statement]:
     text = " ".join(text.split()).rstrip(" ,;:")
     for punct in (" ,", " .", " 's", " n't", " %", " )"):
         text = text.replace(punct, punct[1:])
+    text = re.sub(r"\b([A-Z]\w*s)'s\b", r"\1'", text)  # "Stark Industries's" -> "Stark Industries'"
     if not text or text.split(" ", 1)[0].lower() in WH_WORDS:
         return None
     return Statement(text[0].upper() + text[1:] + ".", rule)
