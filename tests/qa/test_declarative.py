@@ -81,3 +81,17 @@ def test_do_support_is_undone_with_the_auxiliary_tense():
 def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
     got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
     assert got is not None and got.text == expected
+
+
+@pytest.mark.parametrize("question,answer,expected", [
+    ("How many members are on the city council?", "42", "42 members are on the city council."),
+    ("How much money did the commercial cost?", "$5 million", "The commercial cost $5 million."),
+    ("For whom was this new mass intended?", "aliens", "This new mass was intended for aliens."),
+    ("What is the process by which the system identifies tumors called?", "hamster",
+     "The process by which the system identifies tumors is called hamster."),
+    ("Where do all trains stop at?", "Lima", "All trains stop at Lima."),
+    ("The price of oil is stable until when?", "the shock", "The price of oil is stable until the shock."),
+])
+def test_shapes_with_stranded_words(spacy_nlp, is_verb, question, answer, expected):
+    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
+    assert got is not None and got.text == expected

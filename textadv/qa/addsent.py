@@ -176,7 +176,10 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
     golds = [a.text for a in q.answers]
     if kind == "verb" and _asks_how(doc):
         head_tag = "VBG"  # "How did Tesla lose his money?" -> "... by swimming", whatever the gold's tense
-    fakes = fake_answers(gold_text := golds[0], kind, rng, n=settings.fake_answers, head_tag=head_tag)
+    fake_kind = kind
+    if kind == "prepositional" and not any(t.lower_ in ("where", "when", "how", "why") for t in doc):
+        fake_kind = "other"  # "Who warned ...?" takes a noun phrase, whatever shape the gold span has
+    fakes = fake_answers(gold_text := golds[0], fake_kind, rng, n=settings.fake_answers, head_tag=head_tag)
     fakes = [f for f in fakes if not contains_answer(f, golds)]
     if not fakes:
         rejected[f"no fake answer ({kind}: {gold_text!r})"] += 1

@@ -69,6 +69,7 @@ _REASON_OPENERS = ("because", "to ", "due to", "in order", "so ", "so that", "fo
 _SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "about", "approximately",
                           "around", "over", "nearly", "almost", "more", "than", "less", "at", "least", "some",
                           "roughly", "and", "a", "an"})
+_NAMING = frozenset({"called", "named", "known", "termed", "nicknamed", "titled", "considered"})
 _PLURAL_FORMS = {"is": "are", "was": "were", "has": "have"}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -91,6 +92,7 @@ class _WhPhrase:
     kind: str  # "np", "det", "whose", "amount", "measure", "when", "where", "why", "how"
     replacement: str
     adverbial: bool  # the replacement goes at the end of the clause, not into an argument gap
+    answer: str = ""  # the bare answer, for a slot that already has its preposition
 
 
 def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] = None, answer_type: str = "other",
@@ -114,6 +116,7 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
     wh = _find_wh(doc, end, answer, words)
     if wh is None:
         return None
+    wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.replacement, wh.adverbial, answer)
     front: list[str] = []
     start = 0
     replacement = wh.replacement
@@ -132,8 +135,10 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
                     if replacement.split(" ", 1)[0].lower() in _PREPOSITIONS:
                         replacement = replacement.split(" ", 1)[1]
                     replacement = f"{prep} {replacement}"
-                wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, replacement, True)
+                wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, replacement, True, answer)
             else:  # in situ: "The Broncos defeated which team in the AFC Championship?"
+                if doc[wh.start - 1].tag_ in ("IN", "TO") and wh.kind in ("when", "where"):
+                    replacement = answer  # "until when?": the preposition is already there
                 text = " ".join(p for p in front + [words.span(start, wh.start), replacement, words.span(wh.end, end)] if p)
                 return _finish(text, "in-situ")
     clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer)
@@ -198,6 +203,8 @@ def _of_chain(doc, k: int, end: int, *, pp: bool = False) -> int:
 
 def _answer_has_words(answer: str) -> bool:
     """True when the answer is more than a number ("three", "3 million"): it then names its own unit."""
+    if any(ch in answer for ch in "$£€¥%"):
+        return True  # "$5 million" already says "money"
     for w in answer.lower().replace(",", " ").split():
         if any(ch.isalpha() for ch in w) and w not in _SCALE_WORDS and not _is_number_word(w):
             return True
@@ -303,7 +310,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
             and not wh.adverbial:  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
         parts = ["there", words.word(first.i), wh.replacement, words.span(subject_start + 1, end)]
         return " ".join(p for p in parts if p), "existential"
-    if not _is_aux(first) or subject_start >= end or _starts_verb_group(doc[subject_start]):
+    if not _is_aux(first) or subject_start >= end or _starts_verb_group(doc[subject_start]) or (
+            first.lemma_.lower() == "be" and doc[subject_start].tag_ == "IN" and not wh.adverbial):
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
         verb = words.word(rest[0])
@@ -339,6 +347,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
     group = " ".join([group] + [words.word(i) for i in range(verb + 1, particle_end)])
     after = list(range(particle_end, end))
     gap = _gap(doc, wh, after, end)
+    if wh.kind == "where" and after and doc[after[-1]].tag_ == "IN" and not _starts_with_preposition(wh.answer):
+        wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
     if wh.adverbial or gap is None:
         if wh.adverbial:
             parts = [subject, group, words.indices(after), wh.replacement]
@@ -411,13 +421,17 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
     if not subject:
         return None
     predicate: list = []
-    np_end = _np_end(doc, start, stop)
+    np_end = _np_end(doc, start + 1 if doc[start].tag_ in ("DT", "PRP$") else start, stop)
     while np_end - 1 > start and doc[np_end - 1].tag_ in ("JJ", "JJR", "JJS"):
         np_end -= 1  # "oxygen toxic": the adjective after the nouns is not part of the subject
     np_end = _of_chain(doc, np_end, stop, pp=True)
-    if start < np_end < (subject[-1] + 1) and doc[np_end].tag_ in ("JJ", "JJR", "JJS", "VBN"):
+    has_noun = any(doc[i].tag_.startswith("NN") or doc[i].tag_ == "PRP" for i in range(start, np_end))
+    if has_noun and start < np_end < (subject[-1] + 1) and doc[np_end].tag_ in ("JJ", "JJR", "JJS", "VBN"):
         # "is oxygen toxic (to)": the subject is the noun phrase, the adjective its predicate
         subject, predicate = list(range(start, np_end)), subject[subject.index(np_end):]
+    elif len(subject) > 1 and (doc[subject[-1]].tag_ == "VBN" or doc[subject[-1]].lower_ in _NAMING):
+        # "is the process by which X happens called": the participle belongs to the predicate
+        predicate = [subject.pop()]
     parts = [words.indices(subject), words.word(be), words.indices(predicate), words.indices(stranded),
              wh.replacement, words.indices(list(range(stop, end)))]
     return " ".join(p for p in parts if p), "copula"

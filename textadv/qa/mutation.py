@@ -49,7 +49,7 @@ SPECIAL = {
     "eastern": "western", "western": "eastern", "before": "after", "after": "before", "largest": "smallest",
     "smallest": "largest", "biggest": "smallest", "highest": "lowest", "lowest": "highest", "most": "least",
     "least": "most", "best": "worst", "worst": "best", "longest": "shortest", "shortest": "longest",
-    "oldest": "youngest", "youngest": "oldest", "more": "fewer", "fewer": "more", "larger": "smaller",
+    "oldest": "youngest", "youngest": "oldest", "more": "less", "less": "more", "fewer": "more", "larger": "smaller",
     "smaller": "larger", "higher": "lower", "lower": "higher", "early": "late", "late": "early",
     "left": "right", "right": "left", "top": "bottom", "bottom": "top", "upper": "lower",
 }
