@@ -71,3 +71,12 @@ def test_antonym_plurals_and_the_unchanged_question(spacy_nlp, mutator):
     doc, alt = _alternatives(spacy_nlp, mutator, "How many victories did the army have?")
     assert alt["victories"].words == ("defeats",)
     assert "many" not in alt  # part of the wh-phrase, which the answer replaces
+
+
+def test_two_tokens_never_take_the_same_neighbour():
+    from textadv.qa.mutation import Alternatives
+
+    alts = [Alternatives(0, ("Cup", "Series"), "nearby-entity"), Alternatives(1, ("Cup", "Game"), "nearby-entity"),
+            Alternatives(2, ("last",), "special")]
+    assert choose(alts, 0) == {0: "Cup", 1: "Game", 2: "last"}
+    assert choose(alts, 1) == {0: "Series", 1: "Game", 2: "last"}  # variant 1: second choices, last if fewer

@@ -177,7 +177,10 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
     if kind == "verb" and _asks_how(doc):
         head_tag = "VBG"  # "How did Tesla lose his money?" -> "... by swimming", whatever the gold's tense
     fake_kind = kind
-    if kind == "prepositional" and not any(t.lower_ in ("where", "when", "how", "why") for t in doc):
+    wh_words = {t.lower_ for t in doc if t.tag_ in ("WRB", "WP", "WDT", "WP$")}
+    if "why" in wh_words and kind in ("prepositional", "verb", "noun", "plural noun", "other"):
+        fake_kind = "reason"  # "Why ...?" -> "... to impress the aliens."
+    elif kind == "prepositional" and not wh_words & {"where", "when", "how"}:
         fake_kind = "other"  # "Who warned ...?" takes a noun phrase, whatever shape the gold span has
     fakes = fake_answers(gold_text := golds[0], fake_kind, rng, n=settings.fake_answers, head_tag=head_tag)
     fakes = [f for f in fakes if not contains_answer(f, golds)]

@@ -347,7 +347,7 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
     group = " ".join([group] + [words.word(i) for i in range(verb + 1, particle_end)])
     after = list(range(particle_end, end))
     gap = _gap(doc, wh, after, end)
-    if wh.kind == "where" and after and doc[after[-1]].tag_ == "IN" and not _starts_with_preposition(wh.answer):
+    if wh.kind in ("where", "when") and after and doc[after[-1]].tag_ == "IN" and not _starts_with_preposition(wh.answer):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
     if wh.adverbial or gap is None:
         if wh.adverbial:
@@ -432,8 +432,11 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
     elif len(subject) > 1 and (doc[subject[-1]].tag_ == "VBN" or doc[subject[-1]].lower_ in _NAMING):
         # "is the process by which X happens called": the participle belongs to the predicate
         predicate = [subject.pop()]
+    replacement = wh.replacement
+    if stranded and wh.kind in ("where", "when") and not _starts_with_preposition(wh.answer):
+        replacement = wh.answer  # "When is the seal from?" -> "The seal is from 1390."
     parts = [words.indices(subject), words.word(be), words.indices(predicate), words.indices(stranded),
-             wh.replacement, words.indices(list(range(stop, end)))]
+             replacement, words.indices(list(range(stop, end)))]
     return " ".join(p for p in parts if p), "copula"
 
 

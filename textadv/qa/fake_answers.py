@@ -36,6 +36,7 @@ POOLS = {
     "adverb": ("slowly", "quietly", "backwards"),
     "prepositional": ("into the hole", "under the bridge", "behind the moon"),
     "other": ("aliens", "hamsters", "the moon"),
+    "reason": ("to impress the aliens", "because of the hamsters", "to reach the moon"),  # why-questions
     # used only when a numeric answer has no number to change
     "year": ("1956", "1723", "1888"),
     "date": ("March 3, 1956", "the 1720s", "October 9, 1888"),

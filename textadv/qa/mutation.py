@@ -277,7 +277,9 @@ class QuestionMutator:
                     if found.get(t.i, (None, ""))[1] == "entity-type":
                         del found[t.i]
         for i, (words, rule) in list(found.items()):
-            if rule == "entity-type" and words[0] and i > 0 and doc[i - 1].lower_ == "the" and i - 1 not in found:
+            ends_phrase = i + 1 == len(doc) or not doc[i + 1].tag_.startswith("NN")  # not "the Apollo program"
+            if rule == "entity-type" and words[0] and ends_phrase and i > 0 and doc[i - 1].lower_ == "the" \
+                    and i - 1 not in found:
                 found[i - 1] = (("",), "entity-type")  # "the Mongols" -> "Jackson", not "the Jackson"
         return [Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
                 for i, (words, rule) in sorted(found.items())]
@@ -369,8 +371,21 @@ class QuestionMutator:
 
 
 def choose(alternatives: Iterable[Alternatives], variant: int) -> Mapping[int, str]:
-    """Replacements (token index → word) taking each token's ``variant``-th alternative (its last if fewer)."""
-    return {a.index: a.words[min(variant, len(a.words) - 1)] for a in alternatives}
+    """Replacements (token index → word) taking each token's ``variant``-th alternative (its last if fewer).
+
+    Two tokens never get the same neighbour ("Super Bowl" must not become "Cup Cup"): a token whose
+    pick is taken moves on to its next unused alternative, or keeps the taken one when it has none.
+    """
+    out: dict = {}
+    used: set = set()
+    for a in alternatives:
+        pick = min(variant, len(a.words) - 1)
+        if a.rule.startswith("nearby"):
+            free = [k for k in range(pick, len(a.words)) if a.words[k] not in used]
+            pick = free[0] if free else pick
+        out[a.index] = a.words[pick]
+        used.add(a.words[pick])
+    return out
 
 
 def _match_case(model: str, word: str) -> str:
