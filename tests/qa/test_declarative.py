@@ -95,3 +95,13 @@ def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
 def test_shapes_with_stranded_words(spacy_nlp, is_verb, question, answer, expected):
     got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
     assert got is not None and got.text == expected
+
+
+@pytest.mark.parametrize("question,answer,expected", [
+    ("Who besides the British colonized Africa?", "Jeff Dean", "Jeff Dean besides the British colonized Africa."),
+    ("Which descendant of Genghis Khan sacked Baghdad?", "Jeff Dean", "Jeff Dean sacked Baghdad."),
+    ("Which region of California is Palm Springs located in?", "Lima", "Palm Springs is located in Lima."),
+])
+def test_prepositional_phrases_after_the_wh_phrase(spacy_nlp, is_verb, question, answer, expected):
+    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
+    assert got is not None and got.text == expected

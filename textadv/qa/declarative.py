@@ -116,7 +116,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
     wh = _find_wh(doc, end, answer, words)
     if wh is None:
         return None
-    wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.replacement, wh.adverbial, answer)
+    wh = _with_following_pp(doc, _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.replacement, wh.adverbial, answer),
+                            end, words)
     front: list[str] = []
     start = 0
     replacement = wh.replacement
@@ -199,6 +200,27 @@ def _of_chain(doc, k: int, end: int, *, pp: bool = False) -> int:
             break
         k = k2
     return k
+
+
+def _with_following_pp(doc, wh: _WhPhrase, end: int, words: _Words) -> _WhPhrase:
+    """Prepositional phrases between the wh-phrase and its verb travel with the answer.
+
+    "Who besides the British colonized Africa?" → "Jeff Dean besides the British colonized Africa.";
+    an "of" phrase is dropped with the wh-phrase ("Which descendant of Genghis Khan sacked Baghdad?" →
+    "Jeff Dean sacked Baghdad."), since the answer names the whole.
+    """
+    j, kept = wh.end, []
+    while j < end and doc[j].tag_ == "IN" and doc[j].lower_ not in _SUBORDINATORS:
+        start = j + 2 if j + 1 < end and doc[j + 1].tag_ == "IN" else j + 1  # "along with"
+        j2 = _np_end(doc, start, end)
+        if j2 == start:
+            break
+        if doc[j].lower_ != "of":
+            kept.append(words.span(j, j2))
+        j = j2
+    if j == wh.end or j >= end or doc[j].tag_ not in ("VBD", "VBZ", "VBP", "MD"):
+        return wh
+    return _WhPhrase(wh.start, j, wh.root, wh.kind, " ".join([wh.replacement] + kept), wh.adverbial, wh.answer)
 
 
 def _answer_has_words(answer: str) -> bool:
