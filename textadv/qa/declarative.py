@@ -332,7 +332,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
             and not wh.adverbial:  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
         parts = ["there", words.word(first.i), wh.replacement, words.span(subject_start + 1, end)]
         return " ".join(p for p in parts if p), "existential"
-    if not _is_aux(first) or subject_start >= end or _starts_verb_group(doc[subject_start]) or (
+    do_subject = first.lemma_.lower() == "do" and subject_start < end and doc[subject_start].tag_ in ("VB", "VBP")
+    if not _is_aux(first) or subject_start >= end or (_starts_verb_group(doc[subject_start]) and not do_subject) or (
             first.lemma_.lower() == "be" and doc[subject_start].tag_ == "IN" and not wh.adverbial):
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject

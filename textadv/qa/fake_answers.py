@@ -118,7 +118,7 @@ def _other_number(word: str, text: str, end: int, rng: random.Random) -> str:
     digits = word.replace(",", "").split(".")[0]
     if len(digits) <= 2 and any(m in text.lower() for m in MONTHS):  # a day of a month
         return str(rng.choice([d for d in range(1, 29) if str(d) != digits]))
-    if re.match(r"(st|nd|rd|th)\s+centur", text[end:end + 12]):  # "19th century" -> another real century
+    if len(digits) <= 2 and re.match(r"(st|nd|rd|th)\b", text[end:end + 3]):  # "11th" (century) -> 1st..21st
         return str(rng.choice([c for c in range(1, 22) if str(c) != digits]))
     if len(digits) == 4 and 1000 <= int(digits) <= 2099 and "," not in word and "." not in word:
         decade = text[end:end + 1] == "s" and digits.endswith("0")
