@@ -139,10 +139,10 @@ def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
     contexts = list(dict.fromkeys(q.context for q in questions))
     light = [p for p in ("parser", "attribute_ruler", "lemmatizer") if p in nlp.pipe_names]
     with nlp.select_pipes(disable=light):  # contexts need fine tags and entities only
-        context_docs = dict(zip(contexts, tqdm(nlp.pipe(contexts, batch_size=settings.batch_size), total=len(contexts),
+        context_docs = dict(zip(contexts, tqdm(nlp.pipe(contexts, batch_size=settings.batch_size, n_process=1), total=len(contexts),
                                                desc="parsing contexts", disable=not progress)))
     unique_questions = list(dict.fromkeys(q.question for q in questions))
-    question_docs = dict(zip(unique_questions, tqdm(nlp.pipe(unique_questions, batch_size=settings.batch_size),
+    question_docs = dict(zip(unique_questions, tqdm(nlp.pipe(unique_questions, batch_size=settings.batch_size, n_process=1),
                                                     total=len(unique_questions), desc="parsing questions",
                                                     disable=not progress)))
     lexicon = TypedLexicon()
