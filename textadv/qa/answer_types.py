@@ -144,7 +144,8 @@ def answer_span(doc, start: int, text: str):
     end = start + len(text)
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None or len(span) == 0:
-        raise ValueError(f"answer {text!r} at character {start} is outside the parsed text ({len(doc.text)} characters)")
+        raise ValueError(f"answer {text!r} at character {start} is outside the parsed text "
+                         f"({len(doc.text)} characters)")
     return span
 
 

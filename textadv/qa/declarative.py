@@ -140,7 +140,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
             else:  # in situ: "The Broncos defeated which team in the AFC Championship?"
                 if doc[wh.start - 1].tag_ in ("IN", "TO") and wh.kind in ("when", "where"):
                     replacement = answer  # "until when?": the preposition is already there
-                text = " ".join(p for p in front + [words.span(start, wh.start), replacement, words.span(wh.end, end)] if p)
+                parts = front + [words.span(start, wh.start), replacement, words.span(wh.end, end)]
+                text = " ".join(p for p in parts if p)
                 return _finish(text, "in-situ")
     clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer)
     if clause is None:
@@ -370,7 +371,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
     group = " ".join([group] + [words.word(i) for i in range(verb + 1, particle_end)])
     after = list(range(particle_end, end))
     gap = _gap(doc, wh, after, end)
-    if wh.kind in ("where", "when") and after and doc[after[-1]].tag_ == "IN" and not _starts_with_preposition(wh.answer):
+    if wh.kind in ("where", "when") and after and doc[after[-1]].tag_ == "IN" \
+            and not _starts_with_preposition(wh.answer):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
     if wh.adverbial or gap is None:
         if wh.adverbial:
@@ -435,8 +437,8 @@ def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
 
 def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) -> Optional[tuple[str, str]]:
     """Rule 5: "What is the capital of France?" → "The capital of France is Paris."."""
-    stop = next((i for i in range(start + 1, end) if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_
-                                                                             in ("WRB", "IN"))), end)
+    stop = next((i for i in range(start + 1, end)
+                 if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_ in ("WRB", "IN"))), end)
     subject = list(range(start, stop))
     stranded = []
     while subject and (doc[subject[-1]].tag_ in ("IN", "TO") or doc[subject[-1]].lower_ in ("as", "like")):
