@@ -105,3 +105,14 @@ def test_shapes_with_stranded_words(spacy_nlp, is_verb, question, answer, expect
 def test_prepositional_phrases_after_the_wh_phrase(spacy_nlp, is_verb, question, answer, expected):
     got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
     assert got is not None and got.text == expected
+
+
+def test_a_verb_answers_what_did_x_do(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("What did Genghis Khan do when faced with defeat?"), "learned", answer_type="verb",
+                       is_verb=is_verb)
+    assert got.text == "Genghis Khan learned when faced with defeat."
+
+
+def test_a_reduced_relative_stays_in_the_subject(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("What is the name given to the reduction of a problem?"), "hamster", is_verb=is_verb)
+    assert got.text == "The name given to the reduction of a problem is hamster."

@@ -103,7 +103,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
         doc: the question, tagged, lemmatised and parsed.
         answer: the (fake) answer to put in the wh-phrase's place.
         replacements: token index → the text to write instead of that token (the mutated words).
-        answer_type: :mod:`~textadv.qa.answer_types` type of ``answer`` (a plural subject takes "were", "are").
+        answer_type: :mod:`~textadv.qa.answer_types` type of ``answer`` (a plural subject takes "were", "are";
+            a verb answers "What did X do?" in the verb's place).
         is_verb: whether a lower-case word can be a verb's base form; rescues tagger misses.
     """
     answer = answer.strip().rstrip(".,;:!?").strip()
@@ -143,7 +144,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
                 parts = front + [words.span(start, wh.start), replacement, words.span(wh.end, end)]
                 text = " ".join(p for p in parts if p)
                 return _finish(text, "in-situ")
-    clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer)
+    clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer,
+                     verb_answer=answer_type == "verb")
     if clause is None:
         return None
     text, rule = clause
@@ -317,7 +319,8 @@ def _is_aux(tok) -> bool:
     return tok.tag_ == "MD" or (tok.lemma_.lower() in AUXILIARIES and tok.tag_ in ("VBD", "VBZ", "VBP", "VB"))
 
 
-def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) -> Optional[tuple[str, str]]:
+def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
+            verb_answer: bool = False) -> Optional[tuple[str, str]]:
     """The statement for the clause that follows the wh-phrase (rules 3-5), or ``None``."""
     rest = list(range(wh.end, end))
     if not rest:
@@ -356,6 +359,10 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool) 
     subject = words.span(subject_start, verb)
     if not subject:
         return None
+    if lemma == "do" and doc[verb].lemma_ == "do" and wh.kind == "np" and verb_answer:
+        # "What did Genghis Khan do when ...?" + "learned" -> "Genghis Khan learned when ...": the answer is the verb
+        rest_words = words.indices(list(range(verb + 1, end)))
+        return " ".join(p for p in (subject, wh.answer, rest_words) if p), "inversion-do"
     if lemma == "do" and not negation:
         verb_lemma = doc[verb].lemma_ if doc[verb].lemma_ else doc[verb].text
         if doc[verb].i in words.replacements:
@@ -398,7 +405,7 @@ def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[
         t = doc[i]
         if aux.head.i == i and aux.dep_ in ("aux", "auxpass") and t.tag_.startswith("VB"):
             return i  # the parse ties the auxiliary to this verb, even where the tagger read "signed" as VBD
-        if lemma == "be" and t.tag_ == "VBD" and (i + 1 == end or doc[i + 1].tag_ in _PREP_TAGS):
+        if lemma == "be" and t.tag_ == "VBD" and i + 1 == end:
             return i  # "When was X held?": a participle the tagger read as a past tense
         if lemma != "be" and t.lower_ == "been":
             return i  # "has X been nominated": the group grows over the participle below
@@ -451,7 +458,9 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
         np_end -= 1  # "oxygen toxic": the adjective after the nouns is not part of the subject
     np_end = _of_chain(doc, np_end, stop, pp=True)
     has_noun = any(doc[i].tag_.startswith("NN") or doc[i].tag_ == "PRP" for i in range(start, np_end))
-    if has_noun and start < np_end < (subject[-1] + 1) and doc[np_end].tag_ in ("JJ", "JJR", "JJS", "VBN"):
+    adjective = np_end <= subject[-1] and (doc[np_end].tag_ in ("JJ", "JJR", "JJS")
+                                           or (doc[np_end].tag_ == "VBN" and np_end == subject[-1]))
+    if has_noun and start < np_end and adjective:  # a participle only when last: not "the name given to X"
         # "is oxygen toxic (to)": the subject is the noun phrase, the adjective its predicate
         subject, predicate = list(range(start, np_end)), subject[subject.index(np_end):]
     elif len(subject) > 1 and (doc[subject[-1]].tag_ == "VBN" or doc[subject[-1]].lower_ in _NAMING):

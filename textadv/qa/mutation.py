@@ -383,8 +383,11 @@ def choose(alternatives: Iterable[Alternatives], variant: int) -> Mapping[int, s
         if a.rule.startswith("nearby"):
             free = [k for k in range(pick, len(a.words)) if a.words[k] not in used]
             pick = free[0] if free else pick
-        out[a.index] = a.words[pick]
-        used.add(a.words[pick])
+        word = a.words[pick]
+        if a.rule == "entity-type" and word and out.get(a.index - 1) == word:
+            word = ""  # two neighbouring entities both became "Stark Industries": say it once
+        out[a.index] = word
+        used.add(word)
     return out
 
 
