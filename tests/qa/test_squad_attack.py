@@ -67,3 +67,14 @@ def test_malformed_input_is_one_line_error(tmp_path, capsys):
     assert main(["squad-attack", "--input", str(tmp_path / "missing.json"), "--mode", "addsent",
                  "--output", str(out)]) == 2
     assert not out.exists()
+
+
+def test_addcommon_queries_the_model_and_keeps_the_layout(tmp_path):
+    out = tmp_path / "addcommon.json"
+    assert main(["squad-attack", "--input", SAMPLE, "--mode", "addcommon", "--model", "sliding-window", "--limit", "2",
+                 "--budget", "40", "--output", str(out), "--no-progress"]) == 0
+    originals = read_squad(SAMPLE)[:2]
+    written = read_squad(out)
+    assert [q.id for q in written] == [originals[0].id, originals[0].id + "-addcommon",
+                                       originals[1].id, originals[1].id + "-addcommon"]
+    assert all(v.context.startswith(o.context + " ") for o, v in zip(written[::2], written[1::2]))
