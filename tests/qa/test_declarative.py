@@ -116,3 +116,11 @@ def test_a_verb_answers_what_did_x_do(spacy_nlp, is_verb):
 def test_a_reduced_relative_stays_in_the_subject(spacy_nlp, is_verb):
     got = to_statement(spacy_nlp("What is the name given to the reduction of a problem?"), "hamster", is_verb=is_verb)
     assert got.text == "The name given to the reduction of a problem is hamster."
+
+
+def test_known_as_and_articles_before_replaced_words(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("What is the Safari Sunday known as?"), "hamster", is_verb=is_verb)
+    assert got.text == "The Safari Sunday is known as hamster."
+    doc = spacy_nlp("Who wrote an essay in 1880?")
+    assert to_statement(doc, "Jeff Dean", replacements={3: "unit"}).text == "Jeff Dean wrote a unit in 1880."
+    assert to_statement(doc, "Jeff Dean", replacements={3: "hour"}).text == "Jeff Dean wrote an hour in 1880."

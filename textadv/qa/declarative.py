@@ -163,7 +163,7 @@ class _Words:
         if text == "'s" and self.doc[i].tag_ == "VBZ":
             return "is"  # "What's X?": the contraction cannot stay once the answer moves behind it
         if text.lower() in ("a", "an") and i + 1 in self.replacements and self.replacements[i + 1]:
-            vowel = self.replacements[i + 1][0].lower() in "aeiou"  # "a graph" -> "an example"
+            vowel = _vowel_sound(self.replacements[i + 1])  # "a graph" -> "an example"
             text = text[0] + ("n" if vowel else "") if text.lower() != ("an" if vowel else "a") else text
         return text
 
@@ -181,6 +181,14 @@ class _Words:
         if run:
             out.append(self.span(run[0], run[-1] + 1))
         return " ".join(p for p in out if p)
+
+
+def _vowel_sound(word: str) -> bool:
+    """Whether "an" goes before ``word``: a vowel letter, except "uni-", "use", "one"; and "hour", "honest"."""
+    low = word.lower()
+    if low.startswith(("hour", "honest", "honor", "honour", "heir")):
+        return True
+    return low[:1] in "aeiou" and not low.startswith(("uni", "use", "usu", "one", "eu", "ur"))
 
 
 def _np_end(doc, j: int, end: int) -> int:
@@ -437,15 +445,17 @@ def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
         return prep  # "did Tesla move to [Chicago] in 1880", not "enroll in during [X] 1875"
     for i in after:
         t = doc[i]
-        if t.tag_ in ("IN", "TO") and (i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB")):
-            return i
+        if (t.tag_ in ("IN", "TO") or t.lower_ in ("as", "like")) and (
+                i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB")):
+            return i  # "known as [X]", "look like [X]"
     return None
 
 
 def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) -> Optional[tuple[str, str]]:
     """Rule 5: "What is the capital of France?" → "The capital of France is Paris."."""
     stop = next((i for i in range(start + 1, end)
-                 if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_ in ("WRB", "IN"))), end)
+                 if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_ in ("WRB", "IN")
+                                           and i + 1 < end)), end)  # a clause follows, not "known as?"
     subject = list(range(start, stop))
     stranded = []
     while subject and (doc[subject[-1]].tag_ in ("IN", "TO") or doc[subject[-1]].lower_ in ("as", "like")):
