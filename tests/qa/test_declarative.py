@@ -124,3 +124,9 @@ def test_known_as_and_articles_before_replaced_words(spacy_nlp, is_verb):
     doc = spacy_nlp("Who wrote an essay in 1880?")
     assert to_statement(doc, "Jeff Dean", replacements={3: "unit"}).text == "Jeff Dean wrote a unit in 1880."
     assert to_statement(doc, "Jeff Dean", replacements={3: "hour"}).text == "Jeff Dean wrote an hour in 1880."
+
+
+def test_an_adjective_right_after_be_makes_the_wh_phrase_the_subject(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("Who is responsible for education in Australia?"), "the aliens",
+                       answer_type="plural noun", is_verb=is_verb)
+    assert got.text == "The aliens are responsible for education in Australia."

@@ -71,7 +71,7 @@ def _strong_type(text: str) -> Optional[str]:
 
 def _weak_type(text: str) -> Optional[str]:
     text = text.strip()
-    if _DATE.search(text):
+    if _DATE.search(text) or text.lower() in MONTHS:
         return "date"
     if _NUMBER.match(text):
         return "number"

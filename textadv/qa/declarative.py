@@ -346,7 +346,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
         return " ".join(p for p in parts if p), "existential"
     do_subject = first.lemma_.lower() == "do" and subject_start < end and doc[subject_start].tag_ in ("VB", "VBP")
     if not _is_aux(first) or subject_start >= end or (_starts_verb_group(doc[subject_start]) and not do_subject) or (
-            first.lemma_.lower() == "be" and doc[subject_start].tag_ == "IN" and not wh.adverbial):
+            first.lemma_.lower() == "be" and doc[subject_start].tag_ in ("IN", "JJ", "JJR") and not wh.adverbial):
+        # "Who is responsible for X?" -> "Jeff Dean is responsible for X.": nothing between be and its predicate
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
         verb = words.word(rest[0])
