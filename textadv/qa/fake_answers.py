@@ -30,7 +30,7 @@ POOLS = {
     "law": ("the Jupiter Act", "the Treaty of Avalon"),
     "language": ("Esperanto", "Finnish", "Swahili", "Basque"),
     "proper noun": ("Jupiter", "Avalon", "Zembla"),
-    "noun": ("hamster", "telescope", "volcano", "harpsichord"),
+    "noun": ("a hamster", "a telescope", "a volcano", "a harpsichord"),  # singular count nouns need an article
     "plural noun": ("aliens", "hamsters", "telescopes", "volcanoes"),
     "adjective": ("deep", "purple", "fragile", "nocturnal"),
     "adverb": ("slowly", "quietly", "backwards"),
