@@ -130,3 +130,9 @@ def test_an_adjective_right_after_be_makes_the_wh_phrase_the_subject(spacy_nlp, 
     got = to_statement(spacy_nlp("Who is responsible for education in Australia?"), "the aliens",
                        answer_type="plural noun", is_verb=is_verb)
     assert got.text == "The aliens are responsible for education in Australia."
+
+
+def test_a_singular_fake_for_a_plural_wh_phrase_takes_a_singular_verb(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("What state amendments make reference to the government?"), "Stark Industries",
+                       answer_type="organisation", is_verb=is_verb)
+    assert got.text == "Stark Industries makes reference to the government."

@@ -71,6 +71,7 @@ _SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion
                           "roughly", "and", "a", "an"})
 _NAMING = frozenset({"called", "named", "known", "termed", "nicknamed", "titled", "considered"})
 _PLURAL_FORMS = {"is": "are", "was": "were", "has": "have"}
+_SINGULAR_FORMS = {"are": "is", "were": "was", "have": "has"}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
@@ -356,6 +357,11 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
                 verb = _PLURAL_FORMS[verb.lower()]
             elif doc[rest[0]].tag_ == "VBZ" and doc[rest[0]].lemma_:
                 verb = doc[rest[0]].lemma_
+        elif not plural and wh.kind == "det" and doc[wh.root].tag_ == "NNS":  # "What amendments make X" + one fake
+            if verb.lower() in _SINGULAR_FORMS:
+                verb = _SINGULAR_FORMS[verb.lower()]
+            elif doc[rest[0]].tag_ == "VBP" and doc[rest[0]].lemma_:
+                verb = third_person(doc[rest[0]].lemma_)
         return " ".join(p for p in (wh.replacement, verb, words.span(rest[0] + 1, end)) if p), "subject"
     lemma = first.lemma_.lower()
     verb = _main_verb(doc, first, subject_start, end, lemma, is_verb)
@@ -373,9 +379,7 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
         rest_words = words.indices(list(range(verb + 1, end)))
         return " ".join(p for p in (subject, wh.answer, rest_words) if p), "inversion-do"
     if lemma == "do" and not negation:
-        verb_lemma = doc[verb].lemma_ if doc[verb].lemma_ else doc[verb].text
-        if doc[verb].i in words.replacements:
-            verb_lemma = words.word(verb)
+        verb_lemma = doc[verb].lemma_ if doc[verb].lemma_ else doc[verb].text  # the question's own verb, unmutated
         form = {"VBD": past_tense, "VBZ": third_person}.get(first.tag_, lambda x: x)(verb_lemma.lower())
         group = form
     else:
@@ -419,8 +423,8 @@ def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[
         if lemma != "be" and t.lower_ == "been":
             return i  # "has X been nominated": the group grows over the participle below
         if t.tag_ in wanted and (lemma == "do" or aux.tag_ == "MD" or t.dep_ in ("ROOT", "conj") or aux.head.i == i
-                                 or t.head.i == aux.i):
-            return i
+                                 or t.head.i == aux.i) and not t.text[:1].isupper():
+            return i  # (a capitalised word inside the question is a name the tagger misread, not the verb)
         if t.tag_ in ("VBD", "VBZ", "VBP", "MD") or t.tag_ in _WH_TAGS:
             break  # a finite verb of a subordinate clause: the main verb is not further right
     if lemma == "be" or lemma == "have":

@@ -285,6 +285,8 @@ class QuestionMutator:
                 for i, (words, rule) in sorted(found.items())]
 
     def _for_token(self, tok, own: set) -> Optional[tuple]:
+        if tok.tag_.startswith("VB"):
+            return None  # verbs keep their meaning ("left" the verb is not "right"); the rules change names
         special = SPECIAL.get(tok.text) or (SPECIAL.get(tok.lower_) if tok.lower_ == tok.text.lower() and
                                             tok.lower_ not in _CAPITALISED else None)
         if special:
