@@ -140,7 +140,7 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
                     replacement = f"{prep} {replacement}"
                 wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, replacement, True, answer)
             else:  # in situ: "The Broncos defeated which team in the AFC Championship?"
-                if doc[wh.start - 1].tag_ in ("IN", "TO") and wh.kind in ("when", "where"):
+                if doc[wh.start - 1].tag_ in ("IN", "TO") and wh.kind in ("when", "where", "det-time"):
                     replacement = answer  # "until when?": the preposition is already there
                 parts = front + [words.span(start, wh.start), replacement, words.span(wh.end, end)]
                 text = " ".join(p for p in parts if p)
@@ -347,7 +347,9 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
         return " ".join(p for p in parts if p), "existential"
     do_subject = first.lemma_.lower() == "do" and subject_start < end and doc[subject_start].tag_ in ("VB", "VBP")
     if not _is_aux(first) or subject_start >= end or (_starts_verb_group(doc[subject_start]) and not do_subject) or (
-            first.lemma_.lower() == "be" and doc[subject_start].tag_ in ("IN", "JJ", "JJR") and not wh.adverbial):
+            first.lemma_.lower() == "be" and not wh.adverbial and (doc[subject_start].tag_ == "IN" or (
+                doc[subject_start].tag_ in ("JJ", "JJR") and not (subject_start + 1 < end
+                                                                  and doc[subject_start + 1].tag_.startswith("NN"))))):
         # "Who is responsible for X?" -> "Jeff Dean is responsible for X.": nothing between be and its predicate
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject

@@ -34,7 +34,7 @@ POOLS = {
     "plural noun": ("aliens", "hamsters", "telescopes", "volcanoes"),
     "adjective": ("deep", "purple", "fragile", "nocturnal"),
     "adverb": ("slowly", "quietly", "backwards"),
-    "prepositional": ("into the hole", "under the bridge", "behind the moon"),
+    "prepositional": ("under the bridge", "behind the moon", "near the old harbour"),
     "other": ("aliens", "hamsters", "the moon"),
     "reason": ("to impress the aliens", "because of the hamsters", "to reach the moon"),  # why-questions
     # used only when a numeric answer has no number to change

@@ -54,8 +54,9 @@ SPECIAL = {
     "left": "right", "right": "left", "top": "bottom", "bottom": "top", "upper": "lower",
 }
 #: Jia & Liang's ``alter_entity_type``: a named entity with no typed neighbour
-ENTITY_FALLBACK = {"PERSON": "Jackson", "GPE": "California", "LOC": "California", "FAC": "California",
-                   "ORG": "Stark Industries", "NORP": "Jupiterian"}
+ENTITY_FALLBACK = {"PERSON": ("Jackson", "Ramirez", "Okafor"), "GPE": ("California", "Ontario", "Bavaria"),
+                   "LOC": ("California", "Ontario", "Bavaria"), "FAC": ("California", "Ontario", "Bavaria"),
+                   "ORG": ("Stark Industries", "Acme Holdings", "Globex"), "NORP": ("Jupiterian", "Venusian")}
 _ENTITY_LABELS = frozenset({"PERSON", "GPE", "LOC", "FAC", "ORG", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW",
                             "LANGUAGE"})
 _ANTONYM_TAGS = {"NN": "n", "NNS": "n", "JJ": "a"}
@@ -272,6 +273,9 @@ class QuestionMutator:
                 for t in ent:
                     if t.i > words[0].i:
                         found[t.i] = (("",), "entity-type")
+                after = ent.end < len(doc) and doc[ent.end].tag_.startswith("NN")
+                if ent.start > 0 and doc[ent.start - 1].lower_ == "the" and ent[0].i == words[0].i and not after:
+                    found[ent.start - 1] = (("",), "entity-type")  # "the Democratic Republic of X" -> "California"
             elif any(r not in ("entity-type", "") for r in rules):  # "United States" -> "United Kingdom"
                 for t in words:
                     if found.get(t.i, (None, ""))[1] == "entity-type":
@@ -306,7 +310,7 @@ class QuestionMutator:
                 return near, "nearby-entity"
             fallback = ENTITY_FALLBACK.get(tok.ent_type_)
             if fallback and tok.is_alpha:
-                return (fallback,), "entity-type"
+                return fallback, "entity-type"  # a second entity of the type takes the second word
             if tok.tag_ in ("NNP", "NNPS") and tok.is_alpha and not tok.ent_type_:
                 near = tuple(n for n in self._typed_neighbours(tok, any_type=True) if n not in own)
                 if near:  # Jia & Liang's second proper-noun rule: nearest words of any type
@@ -382,7 +386,7 @@ def choose(alternatives: Iterable[Alternatives], variant: int) -> Mapping[int, s
     used: set = set()
     for a in alternatives:
         pick = min(variant, len(a.words) - 1)
-        if a.rule.startswith("nearby"):
+        if a.rule.startswith("nearby") or a.rule == "entity-type":
             free = [k for k in range(pick, len(a.words)) if a.words[k] not in used]
             pick = free[0] if free else pick
         word = a.words[pick]
