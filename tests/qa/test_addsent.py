@@ -109,3 +109,26 @@ def test_settings_are_checked():
         AddSentSettings(candidates=0)
     with pytest.raises(ValueError, match="no questions"):
         generate([], nlp=object())
+
+
+@pytest.mark.slow
+def test_real_dev_paragraphs_reach_the_coverage_goal(shared_data, spacy_nlp, glove_nearest):
+    """200+ real dev questions (whole paragraphs, seeded): at least 80% get a candidate, and every
+    candidate is a statement without a gold answer that shares a word with its question."""
+    import random
+
+    dev = shared_data / "squad" / "dev-v1.1.json"
+    if not dev.is_file():
+        pytest.skip(f"{dev} not present")
+    questions = read_squad(dev)
+    by_context: dict = {}
+    for q in questions:
+        by_context.setdefault(q.context, []).append(q)
+    paragraphs = random.Random(0).sample(list(by_context.values()), 40)
+    sample = [q for p in paragraphs for q in p]
+    result = generate(sample, nlp=spacy_nlp, seed=0, nearest=glove_nearest)
+    assert result.coverage >= 0.8
+    for q, cands in zip(sample, result.candidates):
+        for c in cands:
+            assert c.sentence.endswith(".") and not contains_answer(c.sentence, [a.text for a in q.answers])
+            assert content_words(c.sentence) & content_words(q.question)
