@@ -230,6 +230,18 @@ class QuestionMutator:
             self._antonyms[key] = tuple(found)
         return self._antonyms[key]
 
+    def label(self, tok) -> str:
+        """The token's type: the entity label the run's text gives the word most often, when it has one
+        (a question is short and its own entity label less reliable: "Tesla" is a PERSON in the
+        paragraphs, an ORG in "What did Tesla invent?"), else :func:`token_label`."""
+        own = token_label(tok)
+        if tok.ent_type_ in _ENTITY_LABELS or tok.tag_ in ("NNP", "NNPS"):
+            known = self.lexicon.label(tok.lower_)
+            if known is not None and known.rstrip("+") in _ENTITY_LABELS:
+                multi = own.endswith("+")  # keep the token's own whole-or-part marking
+                return known.rstrip("+") + ("+" if multi else "")
+        return own
+
     def targets(self, doc) -> list:
         """The lower-cased words of ``doc`` whose GloVe neighbours the rules may ask for."""
         return [t.lower_ for t in doc if self._wants_neighbours(t) or (t.tag_ in _ANTONYM_TAGS and t.is_alpha)]
@@ -308,7 +320,7 @@ class QuestionMutator:
             near = tuple(n for n in self._typed_neighbours(tok) if n not in own)
             if near:
                 return near, "nearby-entity"
-            fallback = ENTITY_FALLBACK.get(tok.ent_type_)
+            fallback = ENTITY_FALLBACK.get(self.label(tok).rstrip("+"))
             if fallback and tok.is_alpha:
                 return fallback, "entity-type"  # a second entity of the type takes the second word
             if tok.tag_ in ("NNP", "NNPS") and tok.is_alpha and not tok.ent_type_:
@@ -354,7 +366,7 @@ class QuestionMutator:
         passes when WordNet has it with that part of speech (and, for a plural, is a plural form)."""
         if self.nearest is None:
             return ()
-        label = token_label(tok)
+        label = self.label(tok)
         stem = self.stem
         own = stem(tok.lower_)
         kept = []
