@@ -136,3 +136,14 @@ def test_a_singular_fake_for_a_plural_wh_phrase_takes_a_singular_verb(spacy_nlp,
     got = to_statement(spacy_nlp("What state amendments make reference to the government?"), "Stark Industries",
                        answer_type="organisation", is_verb=is_verb)
     assert got.text == "Stark Industries makes reference to the government."
+
+
+@pytest.mark.parametrize("question,answer,expected", [
+    ("Which territory did Jochi try to protect?", "Chicago", "Jochi tried to protect Chicago."),
+    ("What did Tesla design several setups to produce?", "aliens", "Tesla designed several setups to produce aliens."),
+    ("To whom did Toghrul give his daughter, angering Temujin?", "Jeff Dean",
+     "Toghrul gave his daughter to Jeff Dean, angering Temujin."),
+])
+def test_objects_of_infinitives_and_clauses_after_a_comma(spacy_nlp, is_verb, question, answer, expected):
+    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
+    assert got is not None and got.text == expected

@@ -397,15 +397,31 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
             and not _starts_with_preposition(wh.answer):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
     if wh.adverbial or gap is None:
-        if wh.adverbial:
-            parts = [subject, group, words.indices(after), wh.replacement]
-        else:  # an object: right after the verb ("did X marry" -> "X married Jeff Dean")
-            parts = [subject, group, wh.replacement, words.indices(after)]
+        if wh.adverbial:  # at the end of the main clause, before a clause set off by a comma
+            comma = next((k for k, i in enumerate(after) if doc[i].text == ","), len(after))
+            parts = [subject, group, words.indices(after[:comma]), wh.replacement, words.indices(after[comma:])]
+        else:  # an object: right after the verb ("did X marry" -> "X married Jeff Dean"), or after the
+            k = _object_slot(doc, verb, after)  # infinitive that takes it ("did X try to protect")
+            parts = [subject, group, words.indices(after[:k]), wh.replacement, words.indices(after[k:])]
     else:
         left = [i for i in after if i <= gap]
         right = [i for i in after if i > gap]
         parts = [subject, group, words.indices(left), wh.replacement, words.indices(right)]
     return " ".join(p for p in parts if p), "inversion-do" if lemma == "do" else "inversion"
+
+
+def _object_slot(doc, verb: int, after: list) -> int:
+    """Where an object wh-phrase goes among the words ``after`` the main verb: right after it, after
+    the infinitive it governs ("try to protect [X]"), or, when the verb already has an object, after
+    the last infinitive ("design setups to produce [X]")."""
+    pairs = [k for k in range(len(after) - 1) if doc[after[k]].tag_ == "TO" and doc[after[k + 1]].tag_ == "VB"]
+    has_object = any(doc[i].dep_ == "dobj" and doc[i].head.i == verb for i in after)
+    if has_object and pairs:
+        return pairs[-1] + 2
+    k = 0
+    while k in pairs:
+        k += 2
+    return k
 
 
 def _starts_verb_group(tok) -> bool:
