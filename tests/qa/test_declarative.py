@@ -147,3 +147,10 @@ def test_a_singular_fake_for_a_plural_wh_phrase_takes_a_singular_verb(spacy_nlp,
 def test_objects_of_infinitives_and_clauses_after_a_comma(spacy_nlp, is_verb, question, answer, expected):
     got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
     assert got is not None and got.text == expected
+
+
+def test_counted_noun_phrases_and_comparisons(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("How many paid holiday days do most member states require?"), "28",
+                       is_verb=is_verb)
+    assert got.text == "Most member states require 28 paid holiday days."
+    assert to_statement(spacy_nlp("How much older was Manning than Newton?"), "13 years", is_verb=is_verb) is None

@@ -276,7 +276,12 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
     j = w + 1
     if low == "how":
         if j < end and doc[j].lower_ in ("many", "much"):
-            k = _np_end(doc, j + 1, end)
+            if j + 1 < end and doc[j + 1].tag_ in ("JJR", "RBR"):
+                return None  # "How much older was X than Y?": a comparison the rules do not rebuild
+            k = j + 1
+            if k + 1 < end and doc[k].tag_ in ("VBN", "VBD") and doc[k + 1].tag_.startswith(("NN", "JJ")):
+                k += 1  # "how many paid holiday days": a participle inside the counted noun phrase
+            k = _np_end(doc, k, end)
             k, head = _of_chain(doc, k, end, pp=True), k - 1  # "how many tons of dust"
             noun = words.span(j + 1, k)
             if noun:
