@@ -5,7 +5,9 @@ For each question:
 1. parse it (spaCy, :mod:`.spacy_pipeline`) and type its gold answer in the parsed context
    (:mod:`.answer_types`);
 2. mutate it (:mod:`.mutation`): antonyms, typed nearest GloVe words, the special-case table;
-   ``mutation_variants`` variants take each token's first, second, ... alternative;
+   ``mutation_variants`` variants take each token's first, second, ... alternative, and one more
+   changes only the last word the rules can change (it survives where the others changed every word
+   the question had);
 3. draw ``fake_answers`` fakes of the gold answer's type (:mod:`.fake_answers`);
 4. turn each (mutated question, fake answer) into a statement by the ordered rules of
    :mod:`.declarative`;
@@ -192,8 +194,10 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
     kept: list[Candidate] = []
     seen: set = set()
     plain = {fake: to_statement(doc, fake, answer_type=kind, is_verb=mutator.is_verb) for fake in fakes}
-    for variant in range(settings.mutation_variants):
-        replacements = choose(alternatives, variant)
+    variants = [choose(alternatives, v) for v in range(settings.mutation_variants)]
+    if len(alternatives) > 1:  # a lighter mutation, kept when the full ones share no word with the question
+        variants.append(choose(alternatives[-1:], 0))
+    for replacements in variants:
         for fake in fakes:
             if plain[fake] is None:
                 rejected["no rule makes a statement"] += 1
