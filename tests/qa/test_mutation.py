@@ -80,3 +80,8 @@ def test_two_tokens_never_take_the_same_neighbour():
             Alternatives(2, ("last",), "special")]
     assert choose(alts, 0) == {0: "Cup", 1: "Game", 2: "last"}
     assert choose(alts, 1) == {0: "Series", 1: "Game", 2: "last"}  # variant 1: second choices, last if fewer
+
+
+def test_degree_words_and_antonyms_do_not_cancel(spacy_nlp, mutator):
+    _, alt = _alternatives(spacy_nlp, mutator, "What is the most important role of chloroplasts?")
+    assert alt["most"].words == ("least",) and "important" not in alt

@@ -63,6 +63,7 @@ _ANTONYM_TAGS = {"NN": "n", "NNS": "n", "JJ": "a"}
 #: nouns of wh-phrases ("what kind of", "what year"), which the answer replaces: not worth mutating
 _WH_NOUNS = frozenset({"kind", "type", "sort", "form", "name", "year", "date", "day", "month", "century", "decade",
                        "time", "percentage", "percent", "number", "amount", "part", "example"})
+_DEGREE = frozenset({"most", "least", "more", "less", "fewer"})
 #: the most words rule 6 changes in one question
 NEARBY_WORDS = 2
 _CAPITALISED = frozenset(k.lower() for k in SPECIAL if k[:1].isupper())
@@ -267,6 +268,9 @@ class QuestionMutator:
             got = self._for_token(tok, own)
             if got is not None:
                 found[tok.i] = got
+        for i, (words, rule) in list(found.items()):  # "most important" -> "least important", not
+            if rule == "special" and doc[i].lower_ in _DEGREE and found.get(i + 1, ((), ""))[1] == "antonym":
+                del found[i + 1]  # "least unimportant": two flips cancel
         if not found:  # rule 6, for at most NEARBY_WORDS words, nouns after the question's first verb first
             verbs = [t.i for t in doc if t.tag_.startswith("VB") or t.tag_ == "MD"]
             first_verb = verbs[0] if verbs else -1
