@@ -154,3 +154,8 @@ def test_counted_noun_phrases_and_comparisons(spacy_nlp, is_verb):
                        is_verb=is_verb)
     assert got.text == "Most member states require 28 paid holiday days."
     assert to_statement(spacy_nlp("How much older was Manning than Newton?"), "13 years", is_verb=is_verb) is None
+
+
+def test_a_question_after_a_sentence(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("The mantle has two layers below it. What are they?"), "aliens", is_verb=is_verb)
+    assert got.text == "The mantle has two layers below it. They are aliens."

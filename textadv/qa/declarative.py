@@ -127,8 +127,8 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
     if before and all(doc[i].tag_ in ("RB", "RBR") for i in before):
         before = []  # "Approximately how many ...": the adverb belongs to the wh-phrase the answer replaces
     if before:
-        comma = max((i for i in before if doc[i].text == ","), default=-1)
-        if comma >= 0:  # an opening phrase: "In 1880, what city ..."
+        comma = max((i for i in before if doc[i].text in (",", ".", ";", ":")), default=-1)
+        if comma >= 0:  # an opening phrase or sentence: "In 1880, what city ...", "X has two. What are they?"
             front = [words.span(0, comma + 1)]
             start = comma + 1
         if start < wh.start:
@@ -517,6 +517,7 @@ def _finish(text: str, rule: str) -> Optional[Statement]:
     for punct in (" ,", " .", " 's", " n't", " %", " )"):
         text = text.replace(punct, punct[1:])
     text = re.sub(r"\b([A-Z]\w*s)'s\b", r"\1'", text)  # "Stark Industries's" -> "Stark Industries'"
+    text = re.sub(r"\. ([a-z])", lambda m: ". " + m.group(1).upper(), text)  # a question after a sentence
     if not text or text.split(" ", 1)[0].lower() in WH_WORDS:
         return None
     return Statement(text[0].upper() + text[1:] + ".", rule)

@@ -128,6 +128,8 @@ def _other_number(word: str, text: str, end: int, rng: random.Random) -> str:
                 year = year // 10 * 10
             if year != int(digits) and year <= 2030:
                 return str(year)
+    if digits.isdigit() and len(digits) == 1 and "." not in word:  # 2-9: "2 fumbles" must not become "1 fumbles"
+        return str(rng.choice([d for d in range(2, 10) if str(d) != digits]))
     while True:
         new = "".join(rng.choice("123456789") if i == 0 and ch.isdigit() else rng.choice("0123456789") if ch.isdigit()
                       else ch for i, ch in enumerate(word))
