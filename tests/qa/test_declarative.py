@@ -70,43 +70,6 @@ def test_do_support_is_undone_with_the_auxiliary_tense():
     assert [plural(n) for n in ("city", "box", "day", "loss")] == ["cities", "boxes", "days", "losses"]
 
 
-@pytest.mark.parametrize("question,answer,expected", [
-    ("What's the capital of Peru?", "Lima", "The capital of Peru is Lima."),
-    ("To what kind of organisms is oxygen toxic?", "aliens", "Oxygen is toxic to aliens."),
-    ("How many farms are there in Victoria?", "42", "There are 42 farms in Victoria."),
-    ("What day of the week does the market take place?", "Friday", "The market takes place on Friday."),
-    ("The area where Jacksonville sits has been inhabited for how many years?", "42",
-     "The area where Jacksonville sits has been inhabited for 42 years."),
-])
-def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
-    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
-    assert got is not None and got.text == expected
-
-
-@pytest.mark.parametrize("question,answer,expected", [
-    ("How many members are on the city council?", "42", "42 members are on the city council."),
-    ("How much money did the commercial cost?", "$5 million", "The commercial cost $5 million."),
-    ("For whom was this new mass intended?", "aliens", "This new mass was intended for aliens."),
-    ("What is the process by which the system identifies tumors called?", "hamster",
-     "The process by which the system identifies tumors is called hamster."),
-    ("Where do all trains stop at?", "Lima", "All trains stop at Lima."),
-    ("The price of oil is stable until when?", "the shock", "The price of oil is stable until the shock."),
-])
-def test_shapes_with_stranded_words(spacy_nlp, is_verb, question, answer, expected):
-    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
-    assert got is not None and got.text == expected
-
-
-@pytest.mark.parametrize("question,answer,expected", [
-    ("Who besides the British colonized Africa?", "Jeff Dean", "Jeff Dean besides the British colonized Africa."),
-    ("Which descendant of Genghis Khan sacked Baghdad?", "Jeff Dean", "Jeff Dean sacked Baghdad."),
-    ("Which region of California is Palm Springs located in?", "Lima", "Palm Springs is located in Lima."),
-])
-def test_prepositional_phrases_after_the_wh_phrase(spacy_nlp, is_verb, question, answer, expected):
-    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
-    assert got is not None and got.text == expected
-
-
 def test_a_verb_answers_what_did_x_do(spacy_nlp, is_verb):
     got = to_statement(spacy_nlp("What did Genghis Khan do when faced with defeat?"), "learned", answer_type="verb",
                        is_verb=is_verb)
@@ -138,17 +101,6 @@ def test_a_singular_fake_for_a_plural_wh_phrase_takes_a_singular_verb(spacy_nlp,
     assert got.text == "Stark Industries makes reference to the government."
 
 
-@pytest.mark.parametrize("question,answer,expected", [
-    ("Which territory did Jochi try to protect?", "Chicago", "Jochi tried to protect Chicago."),
-    ("What did Tesla design several setups to produce?", "aliens", "Tesla designed several setups to produce aliens."),
-    ("To whom did Toghrul give his daughter, angering Temujin?", "Jeff Dean",
-     "Toghrul gave his daughter to Jeff Dean, angering Temujin."),
-])
-def test_objects_of_infinitives_and_clauses_after_a_comma(spacy_nlp, is_verb, question, answer, expected):
-    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
-    assert got is not None and got.text == expected
-
-
 def test_counted_noun_phrases_and_comparisons(spacy_nlp, is_verb):
     got = to_statement(spacy_nlp("How many paid holiday days do most member states require?"), "28",
                        is_verb=is_verb)
@@ -159,3 +111,34 @@ def test_counted_noun_phrases_and_comparisons(spacy_nlp, is_verb):
 def test_a_question_after_a_sentence(spacy_nlp, is_verb):
     got = to_statement(spacy_nlp("The mantle has two layers below it. What are they?"), "aliens", is_verb=is_verb)
     assert got.text == "The mantle has two layers below it. They are aliens."
+
+
+MORE_CASES = [
+    ("What's the capital of Peru?", "Lima", "The capital of Peru is Lima."),
+    ("To what kind of organisms is oxygen toxic?", "aliens", "Oxygen is toxic to aliens."),
+    ("How many farms are there in Victoria?", "42", "There are 42 farms in Victoria."),
+    ("What day of the week does the market take place?", "Friday", "The market takes place on Friday."),
+    ("The area where Jacksonville sits has been inhabited for how many years?", "42",
+     "The area where Jacksonville sits has been inhabited for 42 years."),
+    ("How many members are on the city council?", "42", "42 members are on the city council."),
+    ("How much money did the commercial cost?", "$5 million", "The commercial cost $5 million."),
+    ("For whom was this new mass intended?", "aliens", "This new mass was intended for aliens."),
+    ("What is the process by which the system identifies tumors called?", "hamster",
+     "The process by which the system identifies tumors is called hamster."),
+    ("Where do all trains stop at?", "Lima", "All trains stop at Lima."),
+    ("The price of oil is stable until when?", "the shock", "The price of oil is stable until the shock."),
+    ("Who besides the British colonized Africa?", "Jeff Dean", "Jeff Dean besides the British colonized Africa."),
+    ("Which descendant of Genghis Khan sacked Baghdad?", "Jeff Dean", "Jeff Dean sacked Baghdad."),
+    ("Which region of California is Palm Springs located in?", "Lima", "Palm Springs is located in Lima."),
+    ("Which territory did Jochi try to protect?", "Chicago", "Jochi tried to protect Chicago."),
+    ("What did Tesla design several setups to produce?", "aliens", "Tesla designed several setups to produce aliens."),
+    ("To whom did Toghrul give his daughter, angering Temujin?", "Jeff Dean",
+     "Toghrul gave his daughter to Jeff Dean, angering Temujin."),
+]
+
+
+@pytest.mark.parametrize("question,answer,expected", MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
+    """Contractions, pied-piped and stranded prepositions, existentials, counted phrases, infinitives."""
+    got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
+    assert got is not None and got.text == expected
