@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the generators and of the evaluation")
     parser.add_argument("--budget", type=int, default=None, metavar="N",
                         help="addany/addcommon: most contexts the model scores per question")
+    parser.add_argument("--max-seq-length", type=int, default=384, help="tokens per window of a Hugging Face model")
+    parser.add_argument("--doc-stride", type=int, default=128, help="tokens shared by consecutive windows")
     parser.add_argument("--spacy-model", default=None, metavar="NAME",
                         help="spaCy pipeline for addsent/addonesent and the answer types")
     parser.add_argument("--no-answer-types", dest="answer_types", action="store_false",
@@ -58,7 +60,9 @@ def attack(questions_file: Path, mode: str, output: Path, args: argparse.Namespa
 
     argv = ["--input", str(questions_file), "--mode", mode, "--output", str(output), "--seed", str(args.seed)]
     if mode in NEEDS_MODEL:
-        argv += ["--model", args.model] + (["--budget", str(args.budget)] if args.budget is not None else [])
+        argv += ["--model", args.model, "--max-seq-length", str(args.max_seq_length),
+                 "--doc-stride", str(args.doc_stride)]
+        argv += ["--budget", str(args.budget)] if args.budget is not None else []
     elif args.spacy_model:
         argv += ["--spacy-model", args.spacy_model]
     if not args.progress:
@@ -72,6 +76,7 @@ def attack(questions_file: Path, mode: str, output: Path, args: argparse.Namespa
 
 def run(args: argparse.Namespace) -> int:
     from textadv.jobs.squad import SquadEvalSettings, run_squad_eval
+    from textadv.qa.features import WindowSettings
     from textadv.qa.squad import original_id, read_squad, write_squad
     from textadv.qa.systems import load_system
     from textadv.report.io import finish_run, prepare_run_dir, write_text
@@ -91,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     originals = [q for q in read_squad(args.input) if original_id(q.id) == q.id][:args.limit]
     if not originals:
         raise ValueError(f"{args.input} holds no original questions (every id is a variant '<orig_id>-<tag>')")
-    load_system(args.model)  # a missing or non-QA model fails here, before the output is touched
+    # a missing or non-QA model, or bad window sizes, fail here, before the output is touched
+    load_system(args.model, settings=WindowSettings(args.max_seq_length, args.doc_stride))
     output = prepare_run_dir(args.output, overwrite=args.overwrite)  # inputs are checked; now touch the output
 
     questions_file = output / "questions.json"
@@ -103,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         metrics = run_squad_eval(SquadEvalSettings(
             data=str(adversarial), output=str(output / f"eval-{mode}"), model=args.model, seed=args.seed,
+            max_seq_length=args.max_seq_length, doc_stride=args.doc_stride,
             answer_types=args.answer_types, spacy_pipeline=args.spacy_model, progress=args.progress))
         variants = len(read_squad(adversarial)) - len(originals)
         per_mode[mode] = {"original": metrics["original"], "adversarial": metrics["adversarial"],

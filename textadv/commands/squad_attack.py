@@ -36,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"falls back to {DEFAULT_PIPELINE})")
     parser.add_argument("--budget", type=int, default=None, metavar="N",
                         help="addany/addcommon: most contexts the model scores per question")
+    parser.add_argument("--max-seq-length", type=int, default=384,
+                        help="addany/addcommon with a Hugging Face model: tokens per window (as squad-eval)")
+    parser.add_argument("--doc-stride", type=int, default=128,
+                        help="addany/addcommon with a Hugging Face model: tokens shared by consecutive windows")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
@@ -73,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
         variants = make(questions, nlp=nlp, seed=args.seed, progress=args.progress)
     else:
         from ..qa.addany import add_any
+        from ..qa.features import WindowSettings
         from ..qa.systems import load_system
 
-        system = load_system(args.model)
+        system = load_system(args.model, settings=WindowSettings(args.max_seq_length, args.doc_stride))
         variants = add_any(questions, system, mode=args.mode, seed=args.seed, budget=args.budget,
                            progress=args.progress)
     by_question: dict = {}
