@@ -142,3 +142,11 @@ def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
     """Contractions, pied-piped and stranded prepositions, existentials, counted phrases, infinitives."""
     got = to_statement(spacy_nlp(question), answer, is_verb=is_verb)
     assert got is not None and got.text == expected
+
+
+def test_auxiliaries_are_not_participles_and_abbreviations_end_no_sentence(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("How many books did Disney sell in 2000?"), "42", is_verb=is_verb)
+    assert got.text == "Disney sold 42 books in 2000."
+    got = to_statement(spacy_nlp("What degree is now mandatory in the U.S. in order to be a pharmacist?"), "Initech",
+                       is_verb=is_verb)
+    assert got.text == "Initech is now mandatory in the U.S. in order to be a pharmacist."

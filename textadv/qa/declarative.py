@@ -161,7 +161,7 @@ class _Words:
 
     def word(self, i: int) -> str:
         text = self.replacements.get(i, self.doc[i].text)
-        if text == "'s" and self.doc[i].tag_ == "VBZ":
+        if text == "'s" and self.doc[i].tag_ == "VBZ" and i > 0 and self.doc[i - 1].lower_ in WH_WORDS:
             return "is"  # "What's X?": the contraction cannot stay once the answer moves behind it
         if text.lower() in ("a", "an") and i + 1 in self.replacements and self.replacements[i + 1]:
             vowel = _vowel_sound(self.replacements[i + 1])  # "a graph" -> "an example"
@@ -279,7 +279,8 @@ def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
             if j + 1 < end and doc[j + 1].tag_ in ("JJR", "RBR"):
                 return None  # "How much older was X than Y?": a comparison the rules do not rebuild
             k = j + 1
-            if k + 1 < end and doc[k].tag_ in ("VBN", "VBD") and doc[k + 1].tag_.startswith(("NN", "JJ")):
+            participle = doc[k].tag_ == "VBN" or (doc[k].tag_ == "VBD" and doc[k].lemma_ not in AUXILIARIES)
+            if k + 1 < end and participle and doc[k + 1].tag_.startswith(("NN", "JJ")):
                 k += 1  # "how many paid holiday days": a participle inside the counted noun phrase
             k = _np_end(doc, k, end)
             k, head = _of_chain(doc, k, end, pp=True), k - 1  # "how many tons of dust"
@@ -474,7 +475,7 @@ def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
     for i in after:
         t = doc[i]
         if (t.tag_ in ("IN", "TO") or t.lower_ in ("as", "like")) and (
-                i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB")):
+                i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB", "VBG")):
             return i  # "known as [X]", "look like [X]"
     return None
 
@@ -517,7 +518,7 @@ def _finish(text: str, rule: str) -> Optional[Statement]:
     for punct in (" ,", " .", " 's", " n't", " %", " )"):
         text = text.replace(punct, punct[1:])
     text = re.sub(r"\b([A-Z]\w*s)'s\b", r"\1'", text)  # "Stark Industries's" -> "Stark Industries'"
-    text = re.sub(r"\. ([a-z])", lambda m: ". " + m.group(1).upper(), text)  # a question after a sentence
+    text = re.sub(r"(?<=[a-z0-9])\. ([a-z])", lambda m: ". " + m.group(1).upper(), text)  # not after "U.K."
     if not text or text.split(" ", 1)[0].lower() in WH_WORDS:
         return None
     return Statement(text[0].upper() + text[1:] + ".", rule)

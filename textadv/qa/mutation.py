@@ -357,8 +357,8 @@ class QuestionMutator:
         digits = word.replace(",", "")
         same = []
         for n in self.nearest.of(word):
-            if digits.isdigit():
-                ok = n.isdigit() and len(n) == len(digits) and n != digits
+            if digits.isdigit():  # same length, no leading zero the number did not have ("2100" -> not "0600")
+                ok = n.isdigit() and len(n) == len(digits) and n != digits and (n[0] != "0" or digits[0] == "0")
             else:  # a number word: its neighbours that the run's text tags as numbers ("three" -> "four")
                 ok = n.isalpha() and self.lexicon.label(n) == "CD" and n != word
             if ok:
@@ -378,8 +378,9 @@ class QuestionMutator:
             if not (n.isalpha() and n.isascii()):
                 continue
             known = self.lexicon.label(n)
-            if any_type:
-                pass
+            if any_type:  # any proper noun or entity word, never a function word ("report" -> "according")
+                if known is not None and known.rstrip("+") not in _ENTITY_LABELS | {"NNP", "NNPS"}:
+                    continue
             elif known is None and wordnet_pos is not None:
                 if not self._has_pos(n, wordnet_pos, plural=label == "NNS"):
                     continue
