@@ -150,3 +150,10 @@ def test_auxiliaries_are_not_participles_and_abbreviations_end_no_sentence(spacy
     got = to_statement(spacy_nlp("What degree is now mandatory in the U.S. in order to be a pharmacist?"), "Initech",
                        is_verb=is_verb)
     assert got.text == "Initech is now mandatory in the U.S. in order to be a pharmacist."
+
+
+def test_where_with_a_stranded_preposition_mid_clause(spacy_nlp, is_verb):
+    got = to_statement(spacy_nlp("Where was Parliament relocated to in May of 2000?"), "Avalon", is_verb=is_verb)
+    assert got.text == "Parliament was relocated to Avalon in May of 2000."
+    got = to_statement(spacy_nlp("Where does centripetal force go?"), "behind the moon", is_verb=is_verb)
+    assert got.text == "Centripetal force goes behind the moon."

@@ -64,7 +64,8 @@ _SUBORDINATORS = frozenset({"when", "while", "after", "before", "because", "if",
 _PREPOSITIONS = frozenset({"in", "on", "at", "during", "after", "before", "since", "by", "from", "between", "around",
                            "within", "until", "through", "throughout", "near", "inside", "outside", "to", "into",
                            "across", "along", "over", "under", "above", "below", "beside", "among", "toward",
-                           "towards", "via", "with", "without", "for", "of", "about", "against", "upon"})
+                           "towards", "via", "with", "without", "for", "of", "about", "against", "upon", "behind",
+                           "beyond", "past", "off", "amid", "alongside", "opposite", "throughout"})
 _REASON_OPENERS = ("because", "to ", "due to", "in order", "so ", "so that", "for ", "since", "as a result")
 _SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "about", "approximately",
                           "around", "over", "nearly", "almost", "more", "than", "less", "at", "least", "some",
@@ -351,7 +352,7 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
             and not wh.adverbial:  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
         parts = ["there", words.word(first.i), wh.replacement, words.span(subject_start + 1, end)]
         return " ".join(p for p in parts if p), "existential"
-    do_subject = first.lemma_.lower() == "do" and subject_start < end and doc[subject_start].tag_ in ("VB", "VBP")
+    do_subject = first.lemma_.lower() == "do" and not negation  # "do" before its subject: always an inversion
     if not _is_aux(first) or subject_start >= end or (_starts_verb_group(doc[subject_start]) and not do_subject) or (
             first.lemma_.lower() == "be" and not wh.adverbial and (doc[subject_start].tag_ == "IN" or (
                 doc[subject_start].tag_ in ("JJ", "JJR") and not (subject_start + 1 < end
@@ -402,6 +403,8 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
     if wh.kind in ("where", "when") and after and doc[after[-1]].tag_ == "IN" \
             and not _starts_with_preposition(wh.answer):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
+    elif wh.kind in ("where", "when") and gap is not None and not _starts_with_preposition(wh.answer):
+        wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, False, wh.answer)  # "relocated to [X] in May"
     if wh.adverbial or gap is None:
         if wh.adverbial:  # at the end of the main clause, before a clause set off by a comma
             comma = next((k for k, i in enumerate(after) if doc[i].text == ","), len(after))
