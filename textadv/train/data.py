@@ -67,11 +67,6 @@ def shard(global_indices: Tensor, rank: int, world_size: int) -> Tensor:
     return torch.tensor_split(global_indices, world_size)[rank]
 
 
-def to_device(batch: Batch, device: torch.device) -> Batch:
-    """Move every tensor of a batch (a dict) to ``device``."""
-    return {k: (v.to(device) if isinstance(v, Tensor) else v) for k, v in batch.items()}
-
-
 class batches:
     """The dataset in order, ``batch_size`` examples at a time (the last batch may be smaller).
 

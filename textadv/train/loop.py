@@ -32,9 +32,9 @@ import torch.distributed as dist
 
 from ..objectives import Objective
 from ..report.io import write_json
-from ..surfaces import Batch, Surface
+from ..surfaces import Batch, Surface, to_device
 from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, to_device
+from .data import Collate, dataset_size, epoch_order, num_batches, shard, take
 from .seed import seed_everything, step_generator
 
 EvalFn = Callable[[torch.nn.Module], Mapping[str, Any]]
