@@ -29,6 +29,12 @@ class VATTerm(Term):
     weight: float = 1.0
     uses_unlabeled = True
 
+    def __post_init__(self) -> None:
+        if not self.xi > 0:
+            raise ValueError(f"xi must be > 0 for VAT's finite difference, got {self.xi}")
+        if self.iterations < 1:
+            raise ValueError(f"VAT's power iterations must be >= 1, got {self.iterations}")
+
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         surface = clean.surface
         if unlabeled is None:
