@@ -1,4 +1,4 @@
-"""End-to-end tests of the fine-tuning job (textadv.train.finetune): run directories, resume, learning, HF path."""
+"""End-to-end tests of the fine-tuning job (textadv.jobs.finetune): run directories, resume, learning, HF path."""
 import csv
 import json
 import os
@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from textadv.report import is_complete, read_json
-from textadv.train.finetune import FinetuneConfig, finetune
+from textadv.jobs.finetune import FinetuneConfig, finetune
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +131,7 @@ def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path):
 
 
 def test_a_failed_run_never_looks_complete(corpus, tmp_path, monkeypatch):
-    import textadv.train.finetune as ft
+    import textadv.jobs.finetune as ft
 
     def broken(*args, **kwargs):
         raise RuntimeError("evaluation failed")
@@ -209,7 +209,7 @@ def test_two_processes_match_one_process_text(corpus, tmp_path):
     for name in a:
         torch.testing.assert_close(b[name], a[name], rtol=1e-4, atol=1e-5)
     # Training moved the parameters far more than the tolerance, so the comparison has teeth.
-    from textadv.train.finetune import build_model, load_data
+    from textadv.jobs.finetune import build_model, load_data
     from textadv.train.seed import seed_everything
 
     config = FinetuneConfig(**command.given_settings(parser.parse_args(flags))).resolved()

@@ -1,0 +1,1 @@
+"""The jobs: one module per job, each a readable pipeline from settings to run directory."""
