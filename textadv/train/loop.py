@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional
 
 import torch
-import torch.distributed as dist
 
 from ..objectives import Objective
 from ..report.io import write_json
 from ..surfaces import Batch, Surface, to_device
 from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from .data import Collate, dataset_size, epoch_order, num_batches, shard, take
+from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
+from .processes import Processes, combine_gradients
 from .seed import seed_everything, step_generator
 
 EvalFn = Callable[[torch.nn.Module], Mapping[str, Any]]
@@ -109,51 +109,6 @@ class TrainResult:
     checkpoint_dir: Optional[Path] = None
 
 
-class _Processes:
-    """Rank, world size, device and collectives, from an accelerate ``Accelerator``."""
-
-    def __init__(self, accelerator: Any):
-        self.rank = accelerator.process_index
-        self.world = accelerator.num_processes
-        self.device = accelerator.device
-        self.is_main = accelerator.is_main_process
-        self.backward = accelerator.backward
-        self.distributed = self.world > 1 and dist.is_available() and dist.is_initialized()
-
-    def barrier(self) -> None:
-        if self.distributed:
-            dist.barrier()
-
-    def all_sum(self, t: torch.Tensor) -> torch.Tensor:
-        if self.distributed:
-            dist.all_reduce(t, op=dist.ReduceOp.SUM)
-        return t
-
-
-def combine_gradients(params: List[torch.nn.Parameter], weight: float, procs: _Processes) -> None:
-    """``grad ← Σ_processes weight_p · grad_p`` with one flattened all-reduce.
-
-    ``weight_p`` is process p's share of the global batch, so a batch-mean loss gives the gradient of
-    the global batch mean. A parameter without a gradient on every process keeps ``grad = None``.
-    """
-    if not procs.distributed:
-        return
-    pieces, flags = [], []
-    for p in params:
-        flags.append(0.0 if p.grad is None else 1.0)
-        pieces.append(torch.zeros_like(p).reshape(-1) if p.grad is None else p.grad.reshape(-1) * weight)
-    flat = torch.cat(pieces + [torch.tensor(flags, device=procs.device, dtype=pieces[0].dtype)])
-    procs.all_sum(flat)
-    offset = 0
-    for p in params:
-        n = p.numel()
-        p.grad = flat[offset:offset + n].view_as(p).clone()
-        offset += n
-    for p, has_grad in zip(params, flat[offset:].tolist()):
-        if has_grad == 0:
-            p.grad = None
-
-
 def default_accelerator():
     """An ``Accelerator`` that joins a torchrun / ``accelerate launch`` process group on any machine.
 
@@ -213,7 +168,7 @@ def train(
         accelerator = default_accelerator()
     if getattr(accelerator, "mixed_precision", "no") != "no":
         raise ValueError("textadv.train.train runs in full precision; create the Accelerator with mixed_precision='no'")
-    procs = _Processes(accelerator)
+    procs = Processes(accelerator)
     if config.batch_size % procs.world:
         raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes {procs.world}")
     num_examples = dataset_size(dataset)
@@ -257,11 +212,8 @@ def train(
     def unlabeled_for(step: int) -> Optional[Batch]:
         if unlabeled is None:
             return None
-        per_epoch = unlabeled_size // unlabeled_batch  # full batches only: every step the same size
-        # The unlabeled epochs are numbered downward from -1 so they never share a permutation with the labelled ones.
-        order = epoch_order(unlabeled_size, config.seed, -1 - step // per_epoch, config.shuffle)
-        start = (step % per_epoch) * unlabeled_batch
-        local = shard(order[start:start + unlabeled_batch], procs.rank, procs.world)
+        local = unlabeled_indices(unlabeled_size, unlabeled_batch, step, seed=config.seed, rank=procs.rank,
+                                  world=procs.world, shuffle=config.shuffle)
         return to_device(take(unlabeled, local.tolist(), collate_fn), procs.device)
 
     def state_dict() -> dict:
