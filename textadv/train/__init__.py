@@ -2,7 +2,8 @@
 from .checkpoint import check_checkpoint, find_checkpoint, load_checkpoint, save_checkpoint
 from ..surfaces import to_device
 from .data import batches, dataset_size, epoch_order, shard, take
-from .loop import TrainConfig, TrainResult, combine_gradients, train
+from .loop import TrainConfig, TrainResult, train
+from .processes import combine_gradients
 from .seed import epoch_generator, seed_everything, step_generator
 
 __all__ = [
