@@ -20,12 +20,13 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Optional, Tuple
 
-from ..objectives.factory import NAMES, build_objective
+from ..objectives.factory import NAMES, build_objective, default_norm
 from ..text.build import LSTM
 from .flags import resumable_settings, setting
 
-# The text job trains Miyato's ℓ2 objectives; FGSM-α, PGD and ensemble training are the image job's.
-ADV_CHOICES = tuple(n for n in NAMES if n not in ("fgsm", "pgd", "ensemble"))
+# The text job trains the objectives whose paper perturbs in ℓ2 (Miyato's: one ball over a whole
+# embedding sequence); the ℓ∞ image objectives (fgsm, pgd, ensemble) are the image job's.
+ADV_CHOICES = tuple(n for n in NAMES if default_norm(n) == 2)
 NORMALIZATIONS = ("miyato", "scale", "raw")
 NEIGHBOUR_WORDS = ("good", "bad", "great", "terrible")
 _OBJ, _DATA, _MODEL, _TRAIN, _EVAL = "objective", "data", "model", "training", "evaluation"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -112,10 +113,15 @@ def load_named(path: Path, reader: Callable[[Path], Any]) -> Any:
     with ``weights_only=True`` is to load it unsafely, which a damaged checkpoint must never lead to.
     """
     try:
-        return reader(path)
+        with warnings.catch_warnings(record=True) as caught:  # a damaged file's warnings are not the user's business
+            warnings.simplefilter("always")
+            value = reader(path)
     except Exception as err:  # noqa: BLE001 - every way a file can be damaged ends here
         raise ValueError(f"checkpoint file {path} cannot be loaded ({type(err).__name__}): it is truncated or "
                          "corrupt") from None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return value
 
 
 def _read_state(path: Path) -> dict:
