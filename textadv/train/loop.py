@@ -31,6 +31,7 @@ import torch
 
 from ..objectives import Objective
 from ..report.io import write_json
+from ..report.runs import resumed_settings
 from ..surfaces import Batch, Surface, to_device
 from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
@@ -40,8 +41,9 @@ from .seed import seed_everything, step_generator
 EvalFn = Callable[[torch.nn.Module], Mapping[str, Any]]
 OptimizerFactory = Callable[[List[torch.nn.Parameter]], torch.optim.Optimizer]
 
-# Settings that shape the trajectory: a resumed run must use the same values to reach the same result.
-_TRAJECTORY_FIELDS = ("batch_size", "lr", "weight_decay", "lr_decay", "grad_clip", "seed", "unlabeled_batch_size", "shuffle")
+# The settings a resumed run may change (the budget, evaluation and logging); every other one shapes
+# the trajectory and must stay as saved to reach the result of an uninterrupted run.
+RESUMABLE = ("epochs", "max_steps", "eval_every", "save_every", "log_every")
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,7 @@ def train(
     checkpoint = find_checkpoint(output_dir) if resume else None
     if checkpoint is not None:
         state = load_checkpoint(checkpoint, model=model, optimizer=optimizer, scheduler=scheduler, rank=procs.rank, device=procs.device)
-        saved = state["config"]
-        changed = [f"{k}: {saved.get(k)!r} -> {getattr(config, k)!r}" for k in _TRAJECTORY_FIELDS if saved.get(k) != getattr(config, k)]
-        if changed:
-            raise ValueError("cannot resume with different training settings (" + "; ".join(changed) + ")")
+        resumed_settings(state["config"], asdict(config), RESUMABLE)  # refuses a change to the trajectory
         global_step, epoch, position, history = state["global_step"], state["epoch"], state["position"], state["history"]
     else:
         seed_everything(config.seed + procs.rank)
