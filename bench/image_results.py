@@ -47,7 +47,7 @@ def transfer_baselines(root: Path, names) -> dict:
 
     from textadv.eval import AttackSpec, transfer_accuracy
     from textadv.surfaces.image import ImageSurface
-    from textadv.train import batches
+    from textadv.train import Batches
     from textadv.jobs.image import load_model
     from textadv.report.runs import saved_config
     from textadv.vision import load_images
@@ -63,7 +63,7 @@ def transfer_baselines(root: Path, names) -> dict:
             if not cache.is_file():
                 settings = saved_config(path)["settings"]
                 test = load_images(settings["dataset"], seed=settings["seed"], test_fraction=settings["test_fraction"]).test
-                loader = batches({k: v[:EVAL["eval_examples"]] for k, v in test.items()}, 250)
+                loader = Batches({k: v[:EVAL["eval_examples"]] for k, v in test.items()}, 250)
                 source, target = ImageSurface(load_model(source_dir)), ImageSurface(load_model(path))
                 torch.manual_seed(0)
                 write_json(cache, {attack: transfer_accuracy(source, target, loader,

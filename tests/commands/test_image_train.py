@@ -7,7 +7,7 @@ import pytest
 from textadv.cli import main
 from textadv.surfaces.image import ImageSurface
 from textadv.eval import clean_accuracy
-from textadv.train import batches
+from textadv.train import Batches
 from textadv.jobs.image import load_model
 from textadv.vision import load_images
 
@@ -31,7 +31,7 @@ def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
     # The checkpoint rebuilds the model the metrics were computed with.
     model = load_model(run)
     test = load_images("mnist5k", seed=0, train_size=256, test_size=40).test
-    assert clean_accuracy(ImageSurface(model), batches(test, 40), progress=False) == pytest.approx(metrics["clean_accuracy"])
+    assert clean_accuracy(ImageSurface(model), Batches(test, 40), progress=False) == pytest.approx(metrics["clean_accuracy"])
     assert f"{metrics['clean_accuracy']:.4f}" in files["report.md"].read_text()
 
     # A non-empty output directory is refused without --resume/--overwrite, and left as it was.

@@ -13,7 +13,7 @@ from torch import nn
 
 from textadv.eval import AttackSpec, clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
 from textadv.surfaces import Surface
-from textadv.train import batches
+from textadv.train import Batches
 
 
 class Linear2(nn.Module):
@@ -46,7 +46,7 @@ def setup():
         z = model(x)[:, 1]
     labels = (z > 0).long()
     labels[:30] = 1 - labels[:30]  # some misclassified examples
-    return model, FreeSurface(model), batches({"x": x, "labels": labels}, 64), x, labels, z
+    return model, FreeSurface(model), Batches({"x": x, "labels": labels}, 64), x, labels, z
 
 
 def test_clean_and_robust_accuracy_match_the_closed_form(setup):

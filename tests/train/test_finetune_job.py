@@ -67,7 +67,7 @@ def test_lstm_run_directory_is_complete_and_consistent(corpus, tmp_path):
     from textadv.eval import clean_accuracy
     from textadv.surfaces import TextSurface
     from textadv.text import TextCollator, encode_examples, load_text_model
-    from textadv.train import batches
+    from textadv.train import Batches
 
     run = tmp_path / "run"
     result = finetune(tiny(corpus, adv="vat"), str(run))
@@ -90,7 +90,7 @@ def test_lstm_run_directory_is_complete_and_consistent(corpus, tmp_path):
     labels = [names.index(r["label"]) for r in rows]
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(0 + 2))[:48].tolist()
     examples = encode_examples(encoder, [texts[i] for i in order], [labels[i] for i in order], 24)
-    acc = clean_accuracy(TextSurface(model), batches(examples, 32, collate_fn=TextCollator(0)), progress=False)
+    acc = clean_accuracy(TextSurface(model), Batches(examples, 32, collate_fn=TextCollator(0)), progress=False)
     assert acc == pytest.approx(metrics["test"]["clean_accuracy"], abs=1e-12)
     assert metrics["test"]["clean_error"] == pytest.approx(1 - acc)
     for key in ("fgm_accuracy", "pgd_accuracy"):

@@ -4,7 +4,7 @@ Generic over :class:`~textadv.surfaces.Surface`: every attack perturbs ``surface
 (detached) inside ``surface.threat(batch, norm, eps)`` (which carries the surface's mask and
 bounds), runs the model through ``surface.logits``, and runs under
 :func:`~textadv.core.attack_mode` (eval mode, frozen parameters). A ``loader`` is any re-iterable of
-batches (e.g. :class:`textadv.train.batches`); batches are moved to the model's device.
+batches (e.g. :class:`textadv.train.Batches`); batches are moved to the model's device.
 
 - :func:`robust_accuracy`: accuracy under an :class:`AttackSpec` (FGSM, Goodfellow et al. 2015, or
   PGD with restarts, Madry et al. 2018) at several ε, PAPERS.md §1, §4.

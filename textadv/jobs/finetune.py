@@ -174,7 +174,7 @@ def finetune(
     from ..objectives import build_objective
     from ..report.runs import on_main, open_run, resumed_settings
     from ..surfaces import TextSurface
-    from ..train import TrainConfig, batches, check_checkpoint, seed_everything, train
+    from ..train import Batches, TrainConfig, check_checkpoint, seed_everything, train
     from ..train.loop import default_accelerator
 
     # 1. Settings, and the run directory checked (nothing is written before step 5).
@@ -231,7 +231,7 @@ def finetune(
     surface = TextSurface(model)
     eval_fn = None
     if validation_set is not None:
-        validation_loader = batches(validation_set, config.eval_batch_size, collate_fn=collate)
+        validation_loader = Batches(validation_set, config.eval_batch_size, collate_fn=collate)
 
         def eval_fn(m):
             return {"validation_accuracy": clean_accuracy(surface, validation_loader, progress=False)}
@@ -245,7 +245,7 @@ def finetune(
     seconds = time.perf_counter() - started
 
     # 7. Evaluation on the test split (once, on the main process; every process gets the numbers).
-    test_loader = batches(test_set, config.eval_batch_size, collate_fn=collate)
+    test_loader = Batches(test_set, config.eval_batch_size, collate_fn=collate)
     test_metrics = on_main(accelerator, lambda: evaluate_model(surface, test_loader, config))
     metrics = {
         "adv": config.adv, "model": config.model, "normalization": config.normalization, "seed": config.seed,

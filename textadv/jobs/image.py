@@ -99,11 +99,11 @@ def _evaluate(settings: ImageSettings, surface, data, transfer_source, device) -
     """Clean accuracy, FGSM/PGD accuracy, DeepFool and FGSM ρ, and the transfer attack (module docstring)."""
     from ..eval import AttackSpec, clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
     from ..surfaces import ImageSurface
-    from ..train import batches
+    from ..train import Batches
 
     # The held-out split is in a seeded random order, so its first n images are a random subset.
-    test = batches({k: v[:settings.eval_examples] for k, v in data.test.items()}, settings.eval_batch_size)
-    rho_set = batches({k: v[:settings.rho_examples] for k, v in data.test.items()}, settings.eval_batch_size)
+    test = Batches({k: v[:settings.eval_examples] for k, v in data.test.items()}, settings.eval_batch_size)
+    rho_set = Batches({k: v[:settings.rho_examples] for k, v in data.test.items()}, settings.eval_batch_size)
     fgsm_spec = AttackSpec("fgsm", norm="inf")
     pgd_spec = AttackSpec("pgd", norm="inf", steps=settings.eval_pgd_steps, step_size=settings.eval_pgd_step_size,
                           restarts=settings.pgd_restarts)

@@ -86,7 +86,7 @@ def unlabeled_indices(
     return shard(order[start:start + global_batch], rank, world)
 
 
-class batches:
+class Batches:
     """The dataset in order, ``batch_size`` examples at a time (the last batch may be smaller).
 
     Re-iterable (each ``iter`` starts again), so one object serves as the ``loader`` of every
