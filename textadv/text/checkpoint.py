@@ -32,7 +32,8 @@ from torch import nn
 
 from .hf import HFTextClassifier
 from .lstm import LSTMClassifier, LSTMConfig
-from .vocab import Vocabulary, atomic_write_text, load_frequencies, save_frequencies, save_tokens
+from ..report.io import write_text
+from .vocab import Vocabulary, load_frequencies, save_frequencies, save_tokens
 
 FORMAT_VERSION = 1
 MODEL_JSON = "textadv_model.json"
@@ -130,7 +131,7 @@ def save_text_model(
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(item, target)
-        atomic_write_text(directory / MODEL_JSON, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+        write_text(directory / MODEL_JSON, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return directory

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
+
+from ..report.io import write_text
+from .hf import quiet_transformers
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -54,21 +54,6 @@ def word_tokenize(text: str, max_tokens: Optional[int] = None) -> List[str]:
     return tokens
 
 
-def atomic_write_text(path: PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -80,7 +65,7 @@ def unescape_token(token: str) -> str:
 
 def save_tokens(path: PathLike, tokens: Sequence[str]) -> None:
     """One token per line in row order (tabs, newlines and backslashes escaped as ``\\t \\n \\\\``)."""
-    atomic_write_text(path, "".join(_escape(t) + "\n" for t in tokens))
+    write_text(path, "".join(_escape(t) + "\n" for t in tokens))
 
 
 def load_tokens(path: PathLike) -> List[str]:
@@ -92,7 +77,7 @@ def load_tokens(path: PathLike) -> List[str]:
 def save_frequencies(path: PathLike, counts: Union[Tensor, Sequence[float]]) -> None:
     """One count (or frequency) per line, one line per embedding row."""
     values = torch.as_tensor(counts, dtype=torch.float64).reshape(-1).tolist()
-    atomic_write_text(path, "".join((f"{int(v)}" if float(v).is_integer() else repr(float(v))) + "\n" for v in values))
+    write_text(path, "".join((f"{int(v)}" if float(v).is_integer() else repr(float(v))) + "\n" for v in values))
 
 
 def load_frequencies(path: PathLike) -> Tensor:
@@ -171,7 +156,7 @@ class Vocabulary:
     # ------------------------------------------------------------------ files
     def save(self, path: PathLike) -> None:
         """``token<TAB>count`` per line, in row order."""
-        atomic_write_text(path, "".join(f"{_escape(t)}\t{int(c)}\n" for t, c in zip(self.tokens, self.counts)))
+        write_text(path, "".join(f"{_escape(t)}\t{int(c)}\n" for t, c in zip(self.tokens, self.counts)))
 
     @classmethod
     def load(cls, path: PathLike) -> "Vocabulary":
@@ -196,23 +181,6 @@ class Vocabulary:
         if len(tokens) != counts.numel():
             raise ValueError(f"{tokens_path} has {len(tokens)} tokens but {frequencies_path} has {counts.numel()} counts")
         return cls(tuple(tokens), tuple(int(c) for c in counts.tolist()))
-
-
-@contextmanager
-def quiet_transformers():
-    """Silence transformers' notices that textadv replaces with its own (truncation, new heads)."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 def word_frequencies(tokenizer, texts: Iterable[str], *, vocab_size: Optional[int] = None, batch_size: int = 1000) -> Tensor:
