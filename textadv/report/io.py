@@ -69,8 +69,20 @@ def write_json(path: PathLike, data: Any) -> Path:
 
 
 def read_json(path: PathLike) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """The JSON value in ``path``; a damaged file is a ``ValueError`` naming it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+
+
+def read_json_object(path: PathLike) -> dict:
+    """The JSON object (``{...}``) in ``path``; ``ValueError`` naming the file when it is not one."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    return data
 
 
 def save_safetensors(path: PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> Path:

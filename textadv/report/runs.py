@@ -20,14 +20,13 @@ image run by its ``model_config.json``, a neighbour report by its ``neighbours.j
 """
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Collection, Mapping, Optional
 
-from .io import METRICS_FILE, PathLike, finish_run, read_json, write_json
+from .io import METRICS_FILE, PathLike, finish_run, read_json_object, write_json
 
 CONFIG_FILE = "config.json"
 REPORT_FILE = "report.md"
@@ -35,17 +34,6 @@ FORMAT_VERSION = 1
 # Files that mark directories written before config.json carried the job's name.
 _LEGACY_IMAGE_CONFIG = "model_config.json"
 _LEGACY_NEIGHBOURS = "neighbours.json"
-
-
-def _read_object(path: Path) -> dict:
-    """A JSON object from ``path``; ``ValueError`` naming the file when it is not one."""
-    try:
-        data = read_json(path)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} does not hold a JSON object")
-    return data
 
 
 def saved_config(run_dir: PathLike) -> Optional[dict]:
@@ -57,17 +45,17 @@ def saved_config(run_dir: PathLike) -> Optional[dict]:
     run_dir = Path(run_dir)
     config, image, neighbours = run_dir / CONFIG_FILE, run_dir / _LEGACY_IMAGE_CONFIG, run_dir / _LEGACY_NEIGHBOURS
     if config.is_file():
-        data = _read_object(config)
+        data = read_json_object(config)
         if isinstance(data.get("job"), str) and isinstance(data.get("settings"), dict):
             return data
         if isinstance(data.get("settings"), dict) and "train_config" in data:  # a fine-tuning run of version 0
             return {"job": "finetune", "format_version": 0, **data}
     if image.is_file():
-        data = _read_object(image)
+        data = read_json_object(image)
         if isinstance(data.get("model"), dict) and isinstance(data.get("settings"), dict):
             return {"job": "image-train", "format_version": 0, **data}
     if neighbours.is_file() and not config.exists():
-        data = _read_object(neighbours)
+        data = read_json_object(neighbours)
         if "sources" in data and "k" in data:
             return {"job": "neighbours", "format_version": 0, "settings": {}}
     return None
