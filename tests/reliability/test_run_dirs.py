@@ -248,7 +248,7 @@ def test_a_batch_that_does_not_split_over_the_processes_writes_nothing(tmp_path,
     two = types.SimpleNamespace(num_processes=2, process_index=0, is_main_process=True, device=torch.device("cpu"),
                                 wait_for_everyone=lambda: None)
     run = tmp_path / "run"
-    with pytest.raises(ValueError, match="--batch-size 5 must be divisible by the number of processes"):
+    with pytest.raises(ValueError, match="batch_size 5 must be divisible by the number of processes 2"):
         if job == "image":
             image_train(ImageSettings(dataset="digits", train_size=64, test_size=16, batch_size=5), str(run),
                         accelerator=two)

@@ -49,10 +49,11 @@ from typing import Any, List, Optional
 
 import torch
 
+from ..text.checkpoint import RUN_MODEL_DIR
 from .finetune_settings import ADV_CHOICES, NORMALIZATIONS, RESUMABLE_CHANGES, FinetuneConfig
 
 JOB = "finetune"
-MODEL_DIR = "model"
+MODEL_DIR = RUN_MODEL_DIR  # where `textadv neighbours` looks in a run directory
 
 __all__ = ["ADV_CHOICES", "NORMALIZATIONS", "RESUMABLE_CHANGES", "FinetuneConfig", "FinetuneResult", "finetune",
            "load_data", "build_model", "evaluate_model"]
@@ -128,20 +129,6 @@ def evaluate_model(surface, loader, config: FinetuneConfig) -> dict:
     return out
 
 
-def check_processes(train_config, processes: int, unlabeled_size: Optional[int]) -> None:
-    """The global batches must split evenly over the processes (checked before the run directory is written)."""
-    if train_config.batch_size % processes:
-        raise ValueError(f"--batch-size {train_config.batch_size} must be divisible by the number of processes "
-                         f"({processes})")
-    unlabeled_batch = train_config.unlabeled_batch_size or train_config.batch_size
-    if unlabeled_size is not None and unlabeled_batch % processes:
-        raise ValueError(f"the unlabeled batch size {unlabeled_batch} must be divisible by the number of processes "
-                         f"({processes})")
-    if unlabeled_size is not None and unlabeled_size < unlabeled_batch:
-        raise ValueError(f"the unlabeled text has {unlabeled_size} examples, fewer than one unlabeled batch "
-                         f"({unlabeled_batch}); pass --unlabeled none or more text")
-
-
 # ---------------------------------------------------------------------------------------- the job
 def finetune(
     config: Optional[FinetuneConfig] = None,
@@ -213,7 +200,7 @@ def finetune(
 
     # 3. Processes and 4. the checkpoint a resumed run continues from.
     accelerator = accelerator or default_accelerator()
-    check_processes(train_config, accelerator.num_processes, None if unlabeled_set is None else len(unlabeled_set))
+    train_config.check_processes(accelerator.num_processes, None if unlabeled_set is None else len(unlabeled_set))
     if resume:
         check_checkpoint(run.path, rank=accelerator.process_index)
 

@@ -193,9 +193,7 @@ def image_train(
     train_config = TrainConfig(batch_size=settings.batch_size, lr=settings.lr, lr_decay=settings.lr_decay,
                                epochs=settings.epochs, max_steps=settings.max_steps, save_every=settings.save_every,
                                log_every=10, seed=settings.seed)
-    if train_config.batch_size % accelerator.num_processes:
-        raise ValueError(f"--batch-size {train_config.batch_size} must be divisible by the number of processes "
-                         f"({accelerator.num_processes})")
+    train_config.check_processes(accelerator.num_processes)
 
     # 3. The checkpoint a resumed run continues from; 4. the run directory, config.json first.
     if resume:

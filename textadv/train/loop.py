@@ -101,6 +101,19 @@ class TrainConfig:
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
+    def check_processes(self, processes: int, unlabeled_size: Optional[int] = None) -> None:
+        """The global batches must split evenly over ``processes``; an unlabeled set must hold one batch.
+
+        :func:`train` checks this; a job checks it before it writes its run directory, so that a launch
+        with the wrong number of processes leaves nothing behind.
+        """
+        if self.batch_size % processes:
+            raise ValueError(f"batch_size {self.batch_size} must be divisible by the number of processes {processes}")
+        unlabeled_batch = self.unlabeled_batch_size or self.batch_size
+        if unlabeled_size is not None and (unlabeled_size < unlabeled_batch or unlabeled_batch % processes):
+            raise ValueError(f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
+                             f"{unlabeled_batch}, divisible by the number of processes {processes}")
+
 
 @dataclass
 class TrainResult:
@@ -171,8 +184,7 @@ def train(
     if getattr(accelerator, "mixed_precision", "no") != "no":
         raise ValueError("textadv.train.train runs in full precision; create the Accelerator with mixed_precision='no'")
     procs = Processes(accelerator)
-    if config.batch_size % procs.world:
-        raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes {procs.world}")
+    config.check_processes(procs.world, None if unlabeled is None else dataset_size(unlabeled))
     num_examples = dataset_size(dataset)
     if num_examples == 0:
         raise ValueError("the training set is empty")
@@ -203,9 +215,6 @@ def train(
 
     unlabeled_size = dataset_size(unlabeled) if unlabeled is not None else 0
     unlabeled_batch = config.unlabeled_batch_size or config.batch_size
-    if unlabeled is not None and (unlabeled_size < unlabeled_batch or unlabeled_batch % procs.world):
-        raise ValueError(f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
-                         f"{unlabeled_batch}, divisible by the number of processes {procs.world}")
     term_names = [type(t).__name__ for t in objective.terms]
 
     def unlabeled_for(step: int) -> Optional[Batch]:
