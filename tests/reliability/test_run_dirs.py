@@ -192,6 +192,10 @@ def test_a_run_directory_from_before_the_contract_still_resumes(runs, capsys, jo
     run = runs / job
     _to_legacy(run)
     command = "image-train" if job == "image" else "finetune"
+    if job == "image":  # an old run still serves as --transfer-from / --ensemble-sources
+        from textadv.jobs.image import load_model
+
+        assert load_model(run).config.image_size == 8
     before = tree(run)
     refused([command, "--resume", str(run), "--seed", "3"], capsys, "cannot resume", "seed: 0 -> 3")
     assert tree(run) == before
