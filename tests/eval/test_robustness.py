@@ -58,7 +58,8 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
     eps_values = [0.0, 0.05, 0.1, 0.2]
     expected = {e: float((margin > e * l1).float().mean()) for e in eps_values}
     fgsm = robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=eps_values, progress=False)
-    pgd = robust_accuracy(surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values, progress=False)
+    pgd = robust_accuracy(surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values,
+                          progress=False)
     assert fgsm == pytest.approx(expected)
     assert pgd == pytest.approx(expected)
     assert expected[0.2] < expected[0.05] < expected_clean  # the check is not vacuous

@@ -31,7 +31,8 @@ def unit(v, mask):
 def lstm_case():
     torch.manual_seed(0)
     counts = torch.randint(1, 50, (40,)).float()
-    model = LSTMClassifier(LSTMConfig(40, 3, embedding_dim=6, hidden_size=5, dense_size=4, embedding_dropout=0.0), counts)
+    config = LSTMConfig(40, 3, embedding_dim=6, hidden_size=5, dense_size=4, embedding_dropout=0.0)
+    model = LSTMClassifier(config, counts)
     ids = torch.randint(2, 40, (4, 6))
     mask = torch.ones(4, 6)
     mask[1, 4:] = 0
@@ -61,7 +62,8 @@ def test_lstm_at_step_is_miyatos_objective_written_out():
 def test_lstm_vat_step_is_the_power_iteration_written_out():
     model, batch = lstm_case()
     eps, xi = 2.0, 0.1
-    out = build_objective("vat", eps=eps, xi=xi).step(TextSurface(model), batch, generator=torch.Generator().manual_seed(3))
+    out = build_objective("vat", eps=eps, xi=xi).step(TextSurface(model), batch,
+                                                      generator=torch.Generator().manual_seed(3))
     got = [p.grad.clone() for p in model.parameters()]
 
     params = list(model.parameters())
@@ -181,7 +183,8 @@ def test_vat_on_two_heads_sums_the_kl_of_both():
     plain = SpanSurface(model)
     with torch.no_grad():
         p_start, p_end = plain.logits(batch["x"], batch)
-    d = unit(torch.randn(batch["x"].shape, generator=torch.Generator().manual_seed(5)), batch["mask"]).requires_grad_(True)
+    noise = torch.randn(batch["x"].shape, generator=torch.Generator().manual_seed(5))
+    d = unit(noise, batch["mask"]).requires_grad_(True)
     q_start, q_end = plain.logits(batch["x"] + xi * d, batch)
     (g,) = torch.autograd.grad((kl(p_start, q_start) + kl(p_end, q_end)).sum(), d)
     torch.testing.assert_close(r, eps * unit(g, batch["mask"]))

@@ -156,7 +156,8 @@ def clean_accuracy(surface: Surface, loader: Iterable[Batch], *, progress: bool 
     return correct / total
 
 
-def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack: AttackSpec, eps_values, seed, progress, desc):
+def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack: AttackSpec, eps_values, seed, progress,
+                       desc):
     eps_values = _check_eps_values(eps_values)
     if not isinstance(attack, AttackSpec):
         raise ValueError(f"attack must be an AttackSpec (e.g. AttackSpec('pgd', norm=2)), got {attack!r}")

@@ -22,7 +22,7 @@ from .base import CleanPass, Term
 
 @dataclass(frozen=True)
 class AdversarialTerm(Term):
-    """``weight · J(x + η)`` with η the fast-gradient perturbation of size ε (J: the surface's loss, CE for a classifier)."""
+    """``weight · J(x + η)``, η the fast-gradient perturbation of size ε (J: the surface's loss, e.g. CE)."""
 
     eps: float
     norm: object = 2

@@ -36,7 +36,8 @@ class _Settings:
     sources: tuple
 
     def at(self, weight: Optional[float] = None) -> AdversarialTerm:
-        return AdversarialTerm(self.eps, self.norm, self.adv_weight if weight is None else weight, self.predicted_labels)
+        weight = self.adv_weight if weight is None else weight
+        return AdversarialTerm(self.eps, self.norm, weight, self.predicted_labels)
 
     def vat(self) -> VATTerm:
         return VATTerm(self.eps, self.xi, self.norm, self.vat_iterations, self.adv_weight)

@@ -147,7 +147,7 @@ class AdversarialTrainer(Trainer):
         return self.state.global_step * self.args.gradient_accumulation_steps + done
 
     def _unlabeled_batch(self, k: int):
-        """Process r's share of the k-th global unlabeled batch: the loop's schedule (:func:`.data.unlabeled_indices`)."""
+        """Process r's share of the k-th global unlabeled batch, on the loop's schedule (``data.unlabeled_indices``)."""
         if self.unlabeled_dataset is None:
             return None
         world = self.args.world_size
