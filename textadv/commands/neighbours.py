@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
 def summary(comparison) -> dict:
     """``metrics.json`` of a neighbour report: per source, the named pairs' ranks and the antonym intrusion rate."""
-    out = {"k": comparison.k, "sources": [s.name for s in comparison.sources], "pair_ranks": {}, "antonym_intrusion": {}}
+    out = {"k": comparison.k, "sources": [s.name for s in comparison.sources], "pair_ranks": {},
+           "antonym_intrusion": {}}
     for per_source in comparison.pairs:
         out["pair_ranks"][f"{per_source[0].word}:{per_source[0].other}"] = {p.source: p.rank for p in per_source}
     for rate in comparison.antonyms:

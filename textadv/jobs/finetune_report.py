@@ -26,7 +26,8 @@ def neighbour_comparison(model_dir: Path, words: Sequence[str], k: int):
 
 def neighbour_rows(comparison) -> List[dict]:
     """``[{word, label, neighbours: [{word, cosine}]}]`` per query word (``neighbours.json``)."""
-    return [{"word": q.word, "label": q.label, "neighbours": [{"word": n.word, "cosine": n.cosine} for n in q.neighbours]}
+    return [{"word": q.word, "label": q.label,
+             "neighbours": [{"word": n.word, "cosine": n.cosine} for n in q.neighbours]}
             for (q,) in comparison.neighbours]
 
 
@@ -39,7 +40,8 @@ def write_neighbours(run_dir: Path, model_dir: Path, config: FinetuneConfig) -> 
     comparison = neighbour_comparison(model_dir, config.neighbour_words, config.neighbour_k)
     space = comparison.sources[0].space
     markdown = to_markdown(comparison)
-    write_json(run_dir / f"{NEIGHBOURS_FILE}.json", {"k": comparison.k, "space": space, "words": neighbour_rows(comparison)})
+    write_json(run_dir / f"{NEIGHBOURS_FILE}.json",
+               {"k": comparison.k, "space": space, "words": neighbour_rows(comparison)})
     write_text(run_dir / f"{NEIGHBOURS_FILE}.md", markdown)
     return markdown
 
@@ -62,7 +64,8 @@ def report_markdown(config: FinetuneConfig, metrics: dict, neighbours_md: Option
     lines = [f"# textadv finetune: `--adv {config.adv}` on {metrics['data']['source']}", ""]
     lines += [f"Model `{config.model}` (normalisation `{config.normalization}`"
               + (", GloVe-initialised" if config.glove else "") + f"), seed {config.seed}, "
-              f"{train['steps']} steps ({train['epochs_completed']} full epochs), {train['seconds']:.0f} s of training.",
+              f"{train['steps']} steps ({train['epochs_completed']} full epochs), "
+              f"{train['seconds']:.0f} s of training.",
               ""]
     lines += ["## Test split", "",
               f"Clean accuracy **{test['clean_accuracy']:.4f}** (error {100 * test['clean_error']:.2f}%) "
@@ -70,7 +73,8 @@ def report_markdown(config: FinetuneConfig, metrics: dict, neighbours_md: Option
     if "fgm_accuracy" in test:
         rows = [{"ε (ℓ2)": e, "FGM accuracy": test["fgm_accuracy"][e],
                  "PGD-%d accuracy" % config.pgd_steps: test["pgd_accuracy"][e]} for e in test["fgm_accuracy"]]
-        unit = " (ε in units of σ̄, the embeddings' frequency-weighted spread)" if config.normalization == "scale" else ""
+        scale = config.normalization == "scale"
+        unit = " (ε in units of σ̄, the embeddings' frequency-weighted spread)" if scale else ""
         lines += [f"Accuracy under embedding-space attacks on the whole sequence of each example{unit}:", "",
                   table(rows), f"![accuracy vs ε]({PLOT_FILE})", ""]
     if metrics.get("notes"):

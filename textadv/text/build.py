@@ -69,7 +69,8 @@ def build_text_classifier(
                 raise FileNotFoundError(f"{error} (or train the LSTM from random vectors with --no-glove)") from None
         return lstm, vocab, info
     if glove:
-        raise ValueError("--glove initialises the LSTM's embedding; a pretrained transformer keeps its own (drop --glove)")
+        raise ValueError("--glove initialises the LSTM's embedding; a pretrained transformer keeps its own "
+                         "(drop --glove)")
     hf_model, tokenizer = load_hf_classifier(hf_source(model), num_labels=num_labels)
     rows = hf_model.get_input_embeddings().weight.shape[0]
     frequencies = None if normalization == "raw" else word_frequencies(tokenizer, texts, vocab_size=rows)
