@@ -37,8 +37,8 @@ How a Trainer step maps onto an objective step:
   process, from seeded permutations (:func:`textadv.train.data.epoch_order`, the loop's order).
 - **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
   the clean loss are added to Trainer's logs as ``adv/<name>``.
-- **Evaluation** (``evaluate``/``predict``): the cross-entropy of the clean logits from the same
-  surface, so the model's own ``forward`` needs no ``labels`` argument.
+- **Evaluation** (``evaluate``/``predict``): the surface's loss (cross-entropy) of the clean logits
+  from the same surface, so the model's own ``forward`` needs no ``labels`` argument.
 """
 from __future__ import annotations
 
@@ -46,7 +46,6 @@ import dataclasses
 from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import Trainer
 
@@ -201,8 +200,8 @@ class AdversarialTrainer(Trainer):
         super().log(logs, *args, **kwargs)
 
     def compute_loss(self, model: nn.Module, inputs: Mapping[str, Any], return_outputs: bool = False, num_items_in_batch=None):
-        """Clean cross-entropy through the surface (used by ``evaluate``/``predict``; training uses :meth:`training_step`)."""
+        """The surface's clean loss (cross-entropy for a classifier), used by ``evaluate``/``predict``."""
         surface = self.surface(model)
         logits = surface.logits(surface.inputs(inputs), inputs)
-        loss = F.cross_entropy(logits, surface.labels(inputs))
+        loss = surface.loss(logits, surface.labels(inputs), reduction="mean")
         return (loss, {"logits": logits}) if return_outputs else loss
