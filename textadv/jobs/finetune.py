@@ -179,6 +179,8 @@ def finetune(
     seed_everything(config.seed)
     model, encoder, info = build_model(config, data)
     train_set = _encode(encoder, data.train.texts, data.train.labels, config.max_length, "training texts", notes)
+    if not train_set:
+        raise ValueError(f"no training examples are left in {data.source} once empty texts are dropped")
     test_texts, test_labels = _test_subset(data, config)
     test_set = _encode(encoder, test_texts, test_labels, config.max_length, "test texts", notes)
     # Evaluation order does not matter: sorted by length, each batch is padded to nearly its own length.
