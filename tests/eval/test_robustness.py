@@ -118,3 +118,25 @@ def test_bad_arguments_are_named(setup):
         robust_accuracy(surface, loader, eps_values=[-0.1], progress=False)
     with pytest.raises(ValueError, match="eps_max"):
         fgsm_rho(surface, loader, progress=False)
+
+
+def test_an_attack_added_to_the_table_serves_both_white_box_and_transfer(setup, monkeypatch):
+    from textadv.eval import robustness
+
+    def zero_step(loss_fn, x, threat, *, spec, eps, generator=None):  # no perturbation at all
+        return x.clone()
+
+    monkeypatch.setattr(robustness, "ATTACKS", {**robustness.ATTACKS, "none": zero_step})
+    _, surface, loader, *_ = setup
+    clean = clean_accuracy(surface, loader, progress=False)
+    spec = AttackSpec("none")
+    assert robust_accuracy(surface, loader, spec, eps_values=[0.5], progress=False) == {0.5: clean}
+    assert transfer_accuracy(surface, surface, loader, spec, eps_values=[0.5], progress=False) == {0.5: clean}
+    assert robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.5], progress=False)[0.5] < clean
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(name="cw"), "fgsm, pgd"), (dict(norm=1), "norm"),
+                                          (dict(steps=0), "steps"), (dict(restarts=0), "restarts")])
+def test_attack_spec_names_the_bad_setting(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        AttackSpec(**kwargs)
