@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..jobs.flags import add_run_flags, add_setting_flags
 
     add_setting_flags(parser, FinetuneConfig)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (None: torch's choice); 1 is much "
-                        "faster for the LSTM on a machine shared with other jobs")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (None: torch's choice); 1 is "
+                        "much faster for the LSTM on a machine shared with other jobs")
     add_run_flags(parser)
 
 

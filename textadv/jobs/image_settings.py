@@ -74,8 +74,8 @@ class ImageSettings:
                                 "passes per iteration)", group=_EVAL, resumable=True)
     eval_batch_size: int = setting(250, "evaluation batch size", group=_EVAL, resumable=True)
     transfer_from: Optional[str] = setting(None, "black-box evaluation: craft FGSM/PGD examples on this run's model "
-                                           "and score them on the new one", group=_EVAL, metavar="RUN_DIR", default_help="none",
-                                           resumable=True)
+                                           "and score them on the new one", group=_EVAL, metavar="RUN_DIR",
+                                           default_help="none", resumable=True)
     progress: bool = setting(True, "progress bars", group=_EVAL, resumable=True)
 
     def __post_init__(self) -> None:
