@@ -1,8 +1,8 @@
 """A damaged text-model directory: ``textadv neighbours`` exits 2 with one line naming the file.
 
 The files are the ones the one checkpoint reader (:func:`textadv.text.checkpoint.read_embedding`)
-and the Hugging Face tokenizer read: ``model.safetensors``, ``textadv_model.json`` and, for a
-Hugging Face model, ``config.json`` / ``tokenizer_config.json``.
+and the Hugging Face tokenizer read: ``model.safetensors``, ``textadv_model.json``, ``vocab.txt``,
+``frequencies.txt`` and, for a Hugging Face model, ``config.json`` / ``tokenizer_config.json``.
 """
 import json
 import os
@@ -56,10 +56,19 @@ def latin1(path):
     path.write_bytes(b'{"format_version": 1, "kind": "caf\xe9"}')
 
 
+def latin1_words(path):
+    path.write_bytes("\n".join(WORDS[:-1] + ["café"]).encode("latin-1") + b"\n")
+
+
+def not_numbers(path):
+    path.write_text("\n".join(["1"] * (len(WORDS) - 1) + ["many"]) + "\n")
+
+
 DAMAGE = [
     ("model.safetensors", truncate), ("model.safetensors", garbage), ("model.safetensors", empty),
     ("textadv_model.json", half_json), ("textadv_model.json", a_list), ("textadv_model.json", latin1),
-    ("textadv_model.json", empty),
+    ("textadv_model.json", empty), ("vocab.txt", latin1_words), ("frequencies.txt", latin1_words),
+    ("frequencies.txt", not_numbers),
 ]
 
 

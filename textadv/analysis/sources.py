@@ -132,21 +132,20 @@ def read_vocab_file(path: PathLike) -> tuple[list, Optional[np.ndarray]]:
     One token per line, optionally ``token<TAB>count``; ``\\t``, ``\\n`` and ``\\\\`` inside a token
     are escapes (:func:`textadv.text.vocab.save_tokens`), so a literal tab always separates a count.
     """
-    from ..text.vocab import unescape_token
+    from ..text.vocab import numbered_lines, unescape_token
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vocabulary file {path} not found")
     tokens, counts = [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            token, sep, count = line.rstrip("\n").rpartition("\t")
-            if not sep:
-                token, count = count, None
-            elif not _NUMBER.match(count.strip()):
-                raise ValueError(f"{path}, line {number}: expected 'token' or 'token<TAB>count', got {line.rstrip()!r}")
-            tokens.append(unescape_token(token))
-            counts.append(count)
+    for number, line in numbered_lines(path):
+        token, sep, count = line.rstrip("\n").rpartition("\t")
+        if not sep:
+            token, count = count, None
+        elif not _NUMBER.match(count.strip()):
+            raise ValueError(f"{path}, line {number}: expected 'token' or 'token<TAB>count', got {line.rstrip()!r}")
+        tokens.append(unescape_token(token))
+        counts.append(count)
     if not tokens:
         raise ValueError(f"vocabulary file {path} is empty")
     with_counts = [c is not None for c in counts]

@@ -17,7 +17,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -68,10 +68,18 @@ def save_tokens(path: PathLike, tokens: Sequence[str]) -> None:
     write_text(path, "".join(_escape(t) + "\n" for t in tokens))
 
 
+def numbered_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file; bytes that are not UTF-8 are a ``ValueError`` naming the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            yield from enumerate(f, start=1)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text ({err})") from None
+
+
 def load_tokens(path: PathLike) -> List[str]:
     """Inverse of :func:`save_tokens`."""
-    with open(path, encoding="utf-8") as f:
-        return [unescape_token(line.rstrip("\n")) for line in f]
+    return [unescape_token(line.rstrip("\n")) for _, line in numbered_lines(path)]
 
 
 def save_frequencies(path: PathLike, counts: Union[Tensor, Sequence[float]]) -> None:
@@ -83,12 +91,11 @@ def save_frequencies(path: PathLike, counts: Union[Tensor, Sequence[float]]) -> 
 def load_frequencies(path: PathLike) -> Tensor:
     """The counts ``[V]`` (float64) of a frequency file; ``ValueError`` with the line on bad input."""
     values = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            try:
-                values.append(float(line))
-            except ValueError:
-                raise ValueError(f"{path}, line {number}: expected one number per line, got {line.strip()!r}") from None
+    for number, line in numbered_lines(path):
+        try:
+            values.append(float(line))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected one number per line, got {line.strip()!r}") from None
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -161,16 +168,15 @@ class Vocabulary:
     @classmethod
     def load(cls, path: PathLike) -> "Vocabulary":
         tokens, counts = [], []
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                token, sep, count = line.rstrip("\n").rpartition("\t")
-                if not sep:
-                    raise ValueError(f"{path}, line {number}: expected 'token<TAB>count', got {line.strip()!r}")
-                try:
-                    counts.append(int(count))
-                except ValueError:
-                    raise ValueError(f"{path}, line {number}: count {count!r} is not an integer") from None
-                tokens.append(unescape_token(token))
+        for number, line in numbered_lines(path):
+            token, sep, count = line.rstrip("\n").rpartition("\t")
+            if not sep:
+                raise ValueError(f"{path}, line {number}: expected 'token<TAB>count', got {line.strip()!r}")
+            try:
+                counts.append(int(count))
+            except ValueError:
+                raise ValueError(f"{path}, line {number}: count {count!r} is not an integer") from None
+            tokens.append(unescape_token(token))
         return cls(tuple(tokens), tuple(counts))
 
     @classmethod
