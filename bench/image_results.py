@@ -20,7 +20,7 @@ import statistics
 from pathlib import Path
 
 from textadv.report import is_complete, read_json, table, write_json, write_text
-from textadv.vision import ImageExperimentConfig, run_experiment
+from textadv.jobs.image import ImageSettings, image_train
 
 EVAL = dict(eval_eps=(0.3,), eval_examples=500, rho_examples=100)
 # Madry's ε = 0.3 PGD training stays on the chance-level plateau with the small CNN and this budget,
@@ -37,7 +37,7 @@ def ensure(root: Path, name: str, seed: int, **extra) -> None:
     if not is_complete(path):
         print(f"== {path}", flush=True)
         settings = {**EVAL, "adv": name, **VARIANTS.get(name, {}), **extra}
-        run_experiment(ImageExperimentConfig(output_dir=str(path), seed=seed, overwrite=path.exists(), progress=False, **settings))
+        image_train(ImageSettings(seed=seed, progress=False, **settings), str(path), overwrite=path.exists())
 
 
 def transfer_baselines(root: Path, names) -> dict:
@@ -45,10 +45,12 @@ def transfer_baselines(root: Path, names) -> dict:
     of the same seed (same held-out split), scored on each run's model; cached in ``transfer.json``."""
     import torch
 
-    from textadv.eval import transfer_accuracy
+    from textadv.eval import AttackSpec, transfer_accuracy
     from textadv.surfaces.image import ImageSurface
-    from textadv.train import batches
-    from textadv.vision import load_images, load_model
+    from textadv.train import Batches
+    from textadv.jobs.image import load_model
+    from textadv.report.runs import saved_config
+    from textadv.vision import load_images
 
     out = {}
     for name in names:
@@ -59,13 +61,14 @@ def transfer_baselines(root: Path, names) -> dict:
                 continue
             cache = path / "transfer.json"
             if not cache.is_file():
-                settings = read_json(path / "model_config.json")["settings"]
+                settings = saved_config(path)["settings"]
                 test = load_images(settings["dataset"], seed=settings["seed"], test_fraction=settings["test_fraction"]).test
-                loader = batches({k: v[:EVAL["eval_examples"]] for k, v in test.items()}, 250)
+                loader = Batches({k: v[:EVAL["eval_examples"]] for k, v in test.items()}, 250)
                 source, target = ImageSurface(load_model(source_dir)), ImageSurface(load_model(path))
                 torch.manual_seed(0)
-                write_json(cache, {attack: transfer_accuracy(source, target, loader, attack=attack, eps_values=[0.3],
-                                                             steps=40, step_size=0.01, seed=settings["seed"], progress=False)
+                write_json(cache, {attack: transfer_accuracy(source, target, loader,
+                                                             AttackSpec(attack, steps=40, step_size=0.01),
+                                                             eps_values=[0.3], seed=settings["seed"], progress=False)
                                    for attack in ("fgsm", "pgd")})
             out[name].append(read_json(cache))
     return out

@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     from textadv.report import is_complete, read_json, table
-    from textadv.train.finetune import FinetuneConfig, finetune
+    from textadv.jobs.finetune import FinetuneConfig, finetune
 
     root = Path(args.root)
     results: dict = {adv: [] for adv in args.advs}

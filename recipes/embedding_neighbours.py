@@ -1,6 +1,7 @@
 """Nearest-neighbour words of learned embeddings, side by side across checkpoints (Miyato et al. 2017, Table 3).
 
-The same flags as ``textadv neighbours`` (textadv/commands/neighbours.py; docs/neighbours.md).
+A thin entry point with the same flags as ``textadv neighbours`` (textadv/commands/neighbours.py;
+docs/neighbours.md).
 Offline examples:
 
     python recipes/embedding_neighbours.py --checkpoints glove --words good bad frog \\

@@ -2,12 +2,13 @@
 
     python recipes/finetune_classifier.py --adv vat --output-dir runs/vat
     python recipes/finetune_classifier.py --adv at --model minilm --output-dir runs/at-minilm
-    accelerate launch --num_processes 2 recipes/finetune_classifier.py --adv vat --output-dir runs/vat2
     python recipes/finetune_classifier.py --resume runs/vat          # continue a killed run
 
-The same flags as ``textadv finetune`` (``--help`` lists them); both call
-:func:`textadv.train.finetune.finetune`, which writes the run directory (metrics.json, report.md,
-accuracy_vs_eps.png, model/, neighbours.md, config.json). Copy this script to change any step.
+A thin entry point with the same flags as ``textadv finetune`` (``--help`` lists them). The
+pipeline itself, readable top to bottom, is :func:`textadv.jobs.finetune.finetune`
+(textadv/jobs/finetune.py): copy that function to change a step. It writes the run directory
+(config.json, checkpoint/, model/, neighbours.md, accuracy_vs_eps.png, report.md, metrics.json last).
+Several processes: ``torchrun --nproc_per_node 2 recipes/finetune_classifier.py ...``.
 """
 from __future__ import annotations
 

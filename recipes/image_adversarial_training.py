@@ -1,13 +1,14 @@
 """Adversarial training of a small CNN on real MNIST digits (Goodfellow FGSM, Madry PGD, Tramèr ensemble, VAT).
 
-Same flags as ``textadv image-train`` (``--help`` lists them). Examples::
+A thin entry point with the same flags as ``textadv image-train`` (``--help`` lists them); the
+pipeline itself is :func:`textadv.jobs.image.image_train` (textadv/jobs/image.py). Examples::
 
     python recipes/image_adversarial_training.py --adv pgd --output-dir runs/pgd
     python recipes/image_adversarial_training.py --adv none --seed 1 --output-dir runs/src1
     python recipes/image_adversarial_training.py --adv ensemble --ensemble-sources runs/src1 --output-dir runs/ens \\
         --transfer-from runs/src1
 
-Several processes: ``accelerate launch --num_processes 2 recipes/image_adversarial_training.py ...``.
+Several processes: ``torchrun --nproc_per_node 2 recipes/image_adversarial_training.py ...``.
 """
 import sys
 

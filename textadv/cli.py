@@ -25,12 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textadv", description="Adversarial robustness for text (and image) models.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue  # a subcommand not built yet in this checkout
+        module = importlib.import_module(module_name)  # a registered command that does not import is a bug: fail
         p = sub.add_parser(name, help=module.HELP, description=module.HELP,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         module.add_arguments(p)
@@ -41,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run_module(module, args: argparse.Namespace, name: str) -> int:
     """Run a subcommand module on parsed arguments, as the ``textadv`` command and the recipes do.
 
-    Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``) prints one line naming the
-    problem and returns 2; warnings about the user's data print as one line each.
+    Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``) and a file the user may not
+    write (``PermissionError``) print one line naming the problem and return 2; warnings about the
+    user's data print as one line each.
     """
 
     def one_line(message, category, filename, lineno, line=None):
@@ -51,7 +47,7 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
     previous, warnings.formatwarning = warnings.formatwarning, one_line
     try:
         return int(module.run(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except (ValueError, FileNotFoundError, KeyError, PermissionError) as err:
         print(f"{name}: error: {err}", file=sys.stderr)
         return 2
     finally:

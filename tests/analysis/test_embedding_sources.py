@@ -122,9 +122,9 @@ def test_checkpoint_raw_and_normalized(tmp_path):
     tokens = ["<pad>", "<unk>"] + [f"w{i}" for i in range(48)]
     counts = rng.integers(0, 100, size=50)
     run_dir = tmp_path / "run"
-    make_checkpoint(run_dir / "checkpoint", matrix, tokens, counts)
+    make_checkpoint(run_dir / "model", matrix, tokens, counts)
 
-    raw = checkpoint_table(run_dir, space="raw")  # a run directory: its checkpoint/ is found
+    raw = checkpoint_table(run_dir, space="raw")  # a fine-tuning run directory: its model/ is found
     np.testing.assert_array_equal(raw.matrix, matrix)
     assert raw.vocab == tuple(tokens) and raw.name == "run" and raw.kind == "lstm-checkpoint"
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from textadv.eval import clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
+from textadv.eval import AttackSpec, clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
 from textadv.surfaces import Surface
-from textadv.train import batches
+from textadv.train import Batches
 
 
 class Linear2(nn.Module):
@@ -46,7 +46,7 @@ def setup():
         z = model(x)[:, 1]
     labels = (z > 0).long()
     labels[:30] = 1 - labels[:30]  # some misclassified examples
-    return model, FreeSurface(model), batches({"x": x, "labels": labels}, 64), x, labels, z
+    return model, FreeSurface(model), Batches({"x": x, "labels": labels}, 64), x, labels, z
 
 
 def test_clean_and_robust_accuracy_match_the_closed_form(setup):
@@ -57,8 +57,9 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
     assert clean_accuracy(surface, loader, progress=False) == pytest.approx(expected_clean)
     eps_values = [0.0, 0.05, 0.1, 0.2]
     expected = {e: float((margin > e * l1).float().mean()) for e in eps_values}
-    fgsm = robust_accuracy(surface, loader, attack="fgsm", eps_values=eps_values, progress=False)
-    pgd = robust_accuracy(surface, loader, attack="pgd", eps_values=eps_values, steps=10, restarts=2, progress=False)
+    fgsm = robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=eps_values, progress=False)
+    pgd = robust_accuracy(surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values,
+                          progress=False)
     assert fgsm == pytest.approx(expected)
     assert pgd == pytest.approx(expected)
     assert expected[0.2] < expected[0.05] < expected_clean  # the check is not vacuous
@@ -66,15 +67,15 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
 
 def test_transfer_from_the_model_itself_is_white_box(setup):
     _, surface, loader, *_ = setup
-    assert transfer_accuracy(surface, surface, loader, attack="fgsm", eps_values=[0.1], progress=False) == \
-        robust_accuracy(surface, loader, attack="fgsm", eps_values=[0.1], progress=False)
+    assert transfer_accuracy(surface, surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False) == \
+        robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False)
 
 
 def test_transfer_from_an_unrelated_model_hurts_less(setup):
     model, surface, loader, *_ = setup
     other = FreeSurface(Linear2(torch.randn(12, generator=torch.Generator().manual_seed(5)), 0.0))
-    white = robust_accuracy(surface, loader, attack="fgsm", eps_values=[0.2], progress=False)[0.2]
-    black = transfer_accuracy(other, surface, loader, attack="fgsm", eps_values=[0.2], progress=False)[0.2]
+    white = robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.2], progress=False)[0.2]
+    black = transfer_accuracy(other, surface, loader, AttackSpec("fgsm"), eps_values=[0.2], progress=False)[0.2]
     assert black > white
 
 
@@ -105,15 +106,37 @@ def test_fgsm_rho_is_the_smallest_flipping_sign_step(setup):
 def test_attacks_leave_the_model_as_they_found_it(setup):
     model, surface, loader, *_ = setup
     model.train()
-    robust_accuracy(surface, loader, attack="pgd", eps_values=[0.1], steps=3, progress=False)
+    robust_accuracy(surface, loader, AttackSpec("pgd", steps=3), eps_values=[0.1], progress=False)
     assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
 
 
 def test_bad_arguments_are_named(setup):
     _, surface, loader, *_ = setup
     with pytest.raises(ValueError, match="attack"):
-        robust_accuracy(surface, loader, attack="cw", progress=False)
+        robust_accuracy(surface, loader, AttackSpec("cw"), progress=False)
     with pytest.raises(ValueError, match="eps_values"):
         robust_accuracy(surface, loader, eps_values=[-0.1], progress=False)
     with pytest.raises(ValueError, match="eps_max"):
         fgsm_rho(surface, loader, progress=False)
+
+
+def test_an_attack_added_to_the_table_serves_both_white_box_and_transfer(setup, monkeypatch):
+    from textadv.eval import robustness
+
+    def zero_step(loss_fn, x, threat, *, spec, eps, generator=None):  # no perturbation at all
+        return x.clone()
+
+    monkeypatch.setattr(robustness, "ATTACKS", {**robustness.ATTACKS, "none": zero_step})
+    _, surface, loader, *_ = setup
+    clean = clean_accuracy(surface, loader, progress=False)
+    spec = AttackSpec("none")
+    assert robust_accuracy(surface, loader, spec, eps_values=[0.5], progress=False) == {0.5: clean}
+    assert transfer_accuracy(surface, surface, loader, spec, eps_values=[0.5], progress=False) == {0.5: clean}
+    assert robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.5], progress=False)[0.5] < clean
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(name="cw"), "fgsm, pgd"), (dict(norm=1), "norm"),
+                                          (dict(steps=0), "steps"), (dict(restarts=0), "restarts")])
+def test_attack_spec_names_the_bad_setting(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        AttackSpec(**kwargs)

@@ -5,7 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from textadv.report import (
-    atomic_path, finish_run, is_complete, metrics_table, plot_accuracy_vs_eps, prepare_run_dir, read_json,
+    atomic_path, finish_run, is_complete, metrics_table, open_run, plot_accuracy_vs_eps, read_json,
     save_safetensors, table, write_json, write_text,
 )
 
@@ -30,19 +30,19 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
 
 
 def test_run_directory_is_complete_only_after_metrics(tmp_path):
-    run = prepare_run_dir(tmp_path / "run")
+    run = open_run(tmp_path / "run", "test").start({"settings": {}})
     write_text(run / "report.md", "x")
     assert not is_complete(run)
     finish_run(run, {"clean": 0.9})
     assert is_complete(run)
     with pytest.raises(ValueError, match="not empty"):
-        prepare_run_dir(run)
-    prepare_run_dir(run, resume=True)  # a resumed run no longer looks complete until it finishes
+        open_run(run, "test")
+    open_run(run, "test", resume=True).start({"settings": {}})  # a resumed run no longer looks complete
     assert not is_complete(run) and (run / "report.md").exists()
-    prepare_run_dir(run, overwrite=True)
-    assert list(run.iterdir()) == []
+    open_run(run, "test", overwrite=True).start({"settings": {}})
+    assert [p.name for p in run.iterdir()] == ["config.json"]
     with pytest.raises(ValueError, match="nothing to resume"):
-        prepare_run_dir(tmp_path / "missing", resume=True)
+        open_run(tmp_path / "missing", "test", resume=True)
 
 
 def test_plot_writes_a_png(tmp_path):

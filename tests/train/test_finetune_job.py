@@ -1,4 +1,4 @@
-"""End-to-end tests of the fine-tuning job (textadv.train.finetune): run directories, resume, learning, HF path."""
+"""End-to-end tests of the fine-tuning job (textadv.jobs.finetune): run directories, resume, learning, HF path."""
 import csv
 import json
 import os
@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from textadv.report import is_complete, read_json
-from textadv.train.finetune import FinetuneConfig, finetune
+from textadv.jobs.finetune import FinetuneConfig, finetune
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_lstm_run_directory_is_complete_and_consistent(corpus, tmp_path):
     from textadv.eval import clean_accuracy
     from textadv.surfaces import TextSurface
     from textadv.text import TextCollator, encode_examples, load_text_model
-    from textadv.train import batches
+    from textadv.train import Batches
 
     run = tmp_path / "run"
     result = finetune(tiny(corpus, adv="vat"), str(run))
@@ -90,7 +90,7 @@ def test_lstm_run_directory_is_complete_and_consistent(corpus, tmp_path):
     labels = [names.index(r["label"]) for r in rows]
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(0 + 2))[:48].tolist()
     examples = encode_examples(encoder, [texts[i] for i in order], [labels[i] for i in order], 24)
-    acc = clean_accuracy(TextSurface(model), batches(examples, 32, collate_fn=TextCollator(0)), progress=False)
+    acc = clean_accuracy(TextSurface(model), Batches(examples, 32, collate_fn=TextCollator(0)), progress=False)
     assert acc == pytest.approx(metrics["test"]["clean_accuracy"], abs=1e-12)
     assert metrics["test"]["clean_error"] == pytest.approx(1 - acc)
     for key in ("fgm_accuracy", "pgd_accuracy"):
@@ -131,7 +131,7 @@ def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path):
 
 
 def test_a_failed_run_never_looks_complete(corpus, tmp_path, monkeypatch):
-    import textadv.train.finetune as ft
+    import textadv.jobs.finetune as ft
 
     def broken(*args, **kwargs):
         raise RuntimeError("evaluation failed")
@@ -209,7 +209,7 @@ def test_two_processes_match_one_process_text(corpus, tmp_path):
     for name in a:
         torch.testing.assert_close(b[name], a[name], rtol=1e-4, atol=1e-5)
     # Training moved the parameters far more than the tolerance, so the comparison has teeth.
-    from textadv.train.finetune import build_model, load_data
+    from textadv.jobs.finetune import build_model, load_data
     from textadv.train.seed import seed_everything
 
     config = FinetuneConfig(**command.given_settings(parser.parse_args(flags))).resolved()

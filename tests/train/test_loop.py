@@ -110,3 +110,42 @@ def test_eval_fn_runs_periodically_and_at_the_end(tmp_path):
 def test_config_rejects_bad_values(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TrainConfig(**kwargs)
+
+
+def test_unlabeled_schedule_is_full_seeded_batches_split_across_processes():
+    from textadv.train.data import epoch_order, unlabeled_indices
+
+    n, batch, seed = 23, 6, 4  # 3 full batches per unlabeled epoch; 5 examples wait for the next permutation
+    steps = [unlabeled_indices(n, batch, k, seed=seed) for k in range(6)]
+    assert all(len(s) == batch for s in steps)
+    first_epoch = torch.cat(steps[:3])
+    assert len(set(first_epoch.tolist())) == 18  # no example twice within an epoch
+    assert not torch.equal(first_epoch, torch.cat(steps[3:]))  # a new permutation next epoch
+    assert not torch.equal(first_epoch, epoch_order(n, seed, 0)[:18])  # never the labelled order
+    for k in range(6):  # 2 or 3 processes together see exactly the 1-process batch
+        for world in (2, 3):
+            parts = [unlabeled_indices(n, batch, k, seed=seed, rank=r, world=world) for r in range(world)]
+            assert torch.equal(torch.cat(parts), steps[k])
+    with pytest.raises(ValueError, match="at least one batch"):
+        unlabeled_indices(5, 6, 0, seed=seed)
+
+
+def test_the_loop_takes_its_unlabeled_batches_from_the_schedule(tmp_path):
+    from textadv.objectives import Objective
+    from textadv.train.data import unlabeled_indices
+
+    class Recording(Objective):
+        def step(self, surface, batch, *, unlabeled=None, **kwargs):
+            seen.append(unlabeled["pixels"].clone())
+            return super().step(surface, batch, unlabeled=unlabeled, **kwargs)
+
+    seen = []
+    train_set, test_set = tiny_data(train_size=40)
+    unlabeled = {"pixels": test_set["pixels"][:25]}
+    model = tiny_model()
+    config = TrainConfig(batch_size=8, max_steps=4, unlabeled_batch_size=10, seed=3, log_every=0)
+    train(model, ImageSurface(model), Recording(), train_set, config=config, output_dir=tmp_path, unlabeled=unlabeled,
+          progress=False)
+    assert len(seen) == 4
+    for k, pixels in enumerate(seen):
+        assert torch.equal(pixels, unlabeled["pixels"][unlabeled_indices(25, 10, k, seed=3)])

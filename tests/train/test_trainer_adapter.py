@@ -122,3 +122,19 @@ def test_objective_settings_are_validated(tokenizer, tmp_path):
     with pytest.raises(ValueError, match="model"):
         AdversarialTrainer(torch.nn.Linear(2, 2), transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[]),
                            objective="none")
+
+
+def test_the_adapter_draws_the_loops_unlabeled_batches(tokenizer, tmp_path):
+    from textadv.train.data import unlabeled_indices
+
+    unlabeled = encode_examples(tokenizer, TEXTS + TEXTS[:3], None, 32)  # 11 examples, batches of 4
+    trainer = AdversarialTrainer(
+        tiny_model(tokenizer), transformers.TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=4,
+                                                              report_to=[], use_cpu=True, seed=5),
+        data_collator=TextCollator(pad_id_of(tokenizer)), train_dataset=encode_examples(tokenizer, TEXTS, LABELS, 32),
+        objective="vat", objective_settings=SETTINGS["vat"], unlabeled_dataset=unlabeled, unlabeled_batch_size=4)
+    collate = TextCollator(pad_id_of(tokenizer))
+    for k in range(5):  # two unlabeled epochs of 2 full batches, and the start of a third
+        expected = collate([unlabeled[i] for i in unlabeled_indices(11, 4, k, seed=5).tolist()])
+        got = trainer._unlabeled_batch(k)
+        assert torch.equal(got["input_ids"], expected["input_ids"])

@@ -23,7 +23,7 @@ Source specs (:func:`load_source`, the ``textadv neighbours`` command):
 ``npy:<matrix.npy>:<vocab.txt>`` a matrix file and a vocabulary file (one token per line,
                                 optionally ``token<TAB>count``)
 ``ckpt:<dir>`` or ``<dir>``     a textadv text-model directory (``textadv_model.json``), or a run
-                                directory holding one in ``checkpoint/`` or ``model/``
+                                directory holding one in ``model/``
 =============================== ==============================================================
 
 ``transformers`` is imported only inside the functions that need it.
@@ -41,8 +41,6 @@ import numpy as np
 PathLike = Union[str, os.PathLike]
 SPACES = ("auto", "raw", "normalized")
 SPEC_HELP = "glove | hf:<model id or path> | npy:<matrix.npy>:<vocab.txt> | ckpt:<dir> | <dir>"
-_MODEL_JSON = "textadv_model.json"
-_WEIGHTS = "model.safetensors"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -134,21 +132,20 @@ def read_vocab_file(path: PathLike) -> tuple[list, Optional[np.ndarray]]:
     One token per line, optionally ``token<TAB>count``; ``\\t``, ``\\n`` and ``\\\\`` inside a token
     are escapes (:func:`textadv.text.vocab.save_tokens`), so a literal tab always separates a count.
     """
-    from ..text.vocab import unescape_token
+    from ..text.vocab import numbered_lines, unescape_token
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vocabulary file {path} not found")
     tokens, counts = [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            token, sep, count = line.rstrip("\n").rpartition("\t")
-            if not sep:
-                token, count = count, None
-            elif not _NUMBER.match(count.strip()):
-                raise ValueError(f"{path}, line {number}: expected 'token' or 'token<TAB>count', got {line.rstrip()!r}")
-            tokens.append(unescape_token(token))
-            counts.append(count)
+    for number, line in numbered_lines(path):
+        token, sep, count = line.rstrip("\n").rpartition("\t")
+        if not sep:
+            token, count = count, None
+        elif not _NUMBER.match(count.strip()):
+            raise ValueError(f"{path}, line {number}: expected 'token' or 'token<TAB>count', got {line.rstrip()!r}")
+        tokens.append(unescape_token(token))
+        counts.append(count)
     if not tokens:
         raise ValueError(f"vocabulary file {path} is empty")
     with_counts = [c is not None for c in counts]
@@ -248,64 +245,35 @@ def _hf_pieces(tokenizer) -> Callable[[str], list]:
 
 
 def find_model_dir(path: PathLike) -> Path:
-    """The text-model directory at ``path``: itself, or its ``checkpoint/`` or ``model/`` (a run directory)."""
+    """The text-model directory at ``path``: itself, or the ``model/`` of a fine-tuning run directory."""
+    from ..text.checkpoint import MODEL_JSON, RUN_MODEL_DIR
+
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"checkpoint directory {path} not found")
-    candidates = [path, path / "checkpoint", path / "model"]
-    for candidate in candidates:
-        if (candidate / _MODEL_JSON).is_file():
+    for candidate in (path, path / RUN_MODEL_DIR):
+        if (candidate / MODEL_JSON).is_file():
             return candidate
     raise FileNotFoundError(
-        f"no embedding matrix description in {path}: expected {_MODEL_JSON} in {path}, {path / 'checkpoint'} "
-        f"or {path / 'model'} (textadv.text.save_text_model writes it beside model.safetensors)"
+        f"no embedding matrix description in {path}: expected {MODEL_JSON} in {path} or {path / RUN_MODEL_DIR} "
+        "(textadv.text.save_text_model writes it beside model.safetensors)"
     )
 
 
 def checkpoint_table(path: PathLike, name: Optional[str] = None, *, space: str = "auto") -> EmbeddingTable:
     """The word embeddings of a textadv text-model directory (``textadv.text.save_text_model``).
 
-    Reads ``textadv_model.json`` (``kind``, ``embedding_key``, ``vocab_file``, optional
-    ``frequencies_file``, ``normalization``) and the ``[V, D]`` tensor ``embedding_key`` of
-    ``model.safetensors`` (no pickles). ``space``: ``"raw"``, ``"normalized"`` (Miyato's
-    normalisation with the saved frequencies) or ``"auto"`` (normalized when the model was trained
-    with ``normalization == "miyato"``, raw otherwise).
+    The matrix, its tokens and frequencies come from :func:`textadv.text.checkpoint.read_embedding`
+    (format version checked, no pickles, damaged files named). ``space``: ``"raw"``, ``"normalized"``
+    (Miyato's normalisation with the saved frequencies) or ``"auto"`` (normalized when the model was
+    trained with ``normalization == "miyato"``, raw otherwise).
     """
-    import json
-
-    from safetensors import safe_open
+    from ..text.checkpoint import RUN_MODEL_DIR, load_tokenizer, read_embedding
 
     _check_space(space)
     directory = find_model_dir(path)
-    meta_path = directory / _MODEL_JSON
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    kind = meta.get("kind")
-    if kind not in ("lstm", "hf"):
-        raise ValueError(f"{meta_path}: 'kind' must be 'lstm' or 'hf', got {kind!r}")
-    key = meta.get("embedding_key")
-    if not key:
-        raise ValueError(f"{meta_path} names no 'embedding_key' (the [V, D] word-embedding tensor)")
-    weights = directory / _WEIGHTS
-    if not weights.is_file():
-        raise FileNotFoundError(f"{weights} not found: the checkpoint has no weights")
-    with safe_open(str(weights), framework="numpy") as f:
-        if key not in f.keys():
-            raise ValueError(f"{weights} has no embedding matrix {key!r} (the embedding_key of {meta_path})")
-        matrix = np.asarray(f.get_tensor(key), dtype=np.float32)
-    if matrix.ndim != 2:
-        raise ValueError(f"{weights}: tensor {key!r} has shape {matrix.shape}, not a [V, D] embedding matrix")
-    vocab_path = directory / meta.get("vocab_file", "vocab.txt")
-    tokens, counts = read_vocab_file(vocab_path)
-    if len(tokens) != matrix.shape[0]:
-        raise ValueError(
-            f"the vocabulary file {vocab_path} has {len(tokens)} tokens but the embedding matrix {key!r} in "
-            f"{weights} has {matrix.shape[0]} rows"
-        )
-    frequencies = counts
-    if meta.get("frequencies_file") and (directory / meta["frequencies_file"]).is_file():
-        from ..text.vocab import load_frequencies
-
-        frequencies = load_frequencies(directory / meta["frequencies_file"]).numpy()
+    saved = read_embedding(directory)
+    meta, matrix, frequencies = saved.metadata, saved.matrix, saved.frequencies
     if space == "auto":
         space = "normalized" if meta.get("normalization") == "miyato" else "raw"
     if space == "normalized":
@@ -313,20 +281,18 @@ def checkpoint_table(path: PathLike, name: Optional[str] = None, *, space: str =
             if not meta.get("uniform"):
                 raise ValueError(
                     f"{directory}: normalized embeddings need word frequencies, but the checkpoint has no "
-                    "frequencies_file and no counts in its vocabulary file; use --raw"
+                    "frequencies_file; use --raw"
                 )
             frequencies = np.ones(matrix.shape[0])  # the model itself was trained with uniform weights
         matrix = miyato_normalize(matrix, frequencies)
-    if kind == "lstm":
+    if meta["kind"] == "lstm":
         from ..text.vocab import word_tokenize
 
         tokenize = word_tokenize
     else:
-        from transformers import AutoTokenizer
-
-        tokenize = _hf_pieces(AutoTokenizer.from_pretrained(directory))
-    label = name or (directory.parent.name if directory.name in ("checkpoint", "model") else directory.name)
-    return EmbeddingTable(label, matrix, tuple(tokens), f"{kind}-checkpoint", space, str(path),
+        tokenize = _hf_pieces(load_tokenizer(directory))
+    label = name or (directory.parent.name if directory.name == RUN_MODEL_DIR else directory.name)
+    return EmbeddingTable(label, matrix, saved.tokens, f"{meta['kind']}-checkpoint", space, str(path),
                           tokenize=tokenize, frequencies=frequencies)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+JOB = "neighbours"
 HELP = "Nearest-neighbour words of learned embeddings across checkpoints (Miyato et al.'s Table 3), with antonym ranks."
 
 
@@ -40,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(space="auto")
     parser.add_argument("--include-self", action="store_true", help="let a query word be its own neighbour")
     parser.add_argument("--output", default=None, metavar="DIR",
-                        help="write neighbours.md/.html/.csv/.json (+ pairs.csv, pair_ranks.png, antonyms.csv) here")
+                        help="write neighbours.md/.html/.csv/.json (+ pairs.csv, pair_ranks.png, antonyms.csv) here, "
+                             "with config.json first and metrics.json last (a missing or empty directory)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the contents of --output (only a textadv run directory, or an empty one)")
 
 
 def parse_pairs(values) -> list:
@@ -59,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.compare import compare
     from ..analysis.report import to_markdown, write_report
     from ..analysis.sources import load_source
+    from ..report.runs import open_run
 
     if not args.words:
         raise ValueError("--words is empty; pass at least one query word")
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.names is not None and len(args.names) != len(args.sources):
         raise ValueError(f"--names gives {len(args.names)} labels for {len(args.sources)} sources")
     pairs = parse_pairs(args.pairs)
+    run = open_run(args.output, JOB, overwrite=args.overwrite, flag="--output") if args.output else None
     names = args.names or [None] * len(args.sources)
     tables = [load_source(spec, name, space=args.space) for spec, name in zip(args.sources, names)]
     antonym_pairs = None
@@ -77,7 +83,21 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare(tables, args.words, args.k, pairs=pairs, antonym_pairs=antonym_pairs,
                          exclude_self=not args.include_self)
     print(to_markdown(comparison))
-    if args.output:
-        written = write_report(comparison, args.output)
+    if run is not None:
+        settings = {k: v for k, v in vars(args).items() if k not in ("output", "overwrite") and not k.startswith("_")}
+        run.start({"settings": settings})
+        written = write_report(comparison, run.path)
+        run.finish(summary(comparison))
         print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0
+
+
+def summary(comparison) -> dict:
+    """``metrics.json`` of a neighbour report: per source, the named pairs' ranks and the antonym intrusion rate."""
+    out = {"k": comparison.k, "sources": [s.name for s in comparison.sources], "pair_ranks": {},
+           "antonym_intrusion": {}}
+    for per_source in comparison.pairs:
+        out["pair_ranks"][f"{per_source[0].word}:{per_source[0].other}"] = {p.source: p.rank for p in per_source}
+    for rate in comparison.antonyms:
+        out["antonym_intrusion"][rate.source] = rate.rate
+    return out

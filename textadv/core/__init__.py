@@ -9,7 +9,7 @@ from .fgsm import fgsm
 from .lbfgs import lbfgs
 from .pgd import pgd
 from .threat import Threat, check_finite
-from .vat import kl_from_logits, vat_perturbation
+from .vat import detach_logits, kl_from_logits, vat_perturbation
 
 __all__ = [
     "Threat",
@@ -18,6 +18,7 @@ __all__ = [
     "pgd",
     "vat_perturbation",
     "kl_from_logits",
+    "detach_logits",
     "deepfool",
     "robustness_rho",
     "lbfgs",

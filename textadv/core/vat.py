@@ -8,7 +8,7 @@ respect to d alone, so parameter gradients are never touched and the backward st
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -16,14 +16,33 @@ from torch import Tensor
 
 from .threat import Threat
 
-LogitsFn = Callable[[Tensor], Tensor]
+#: one categorical output ``[B, C]``, or several (e.g. the start and end of an answer span)
+Logits = Union[Tensor, Sequence[Tensor]]
+LogitsFn = Callable[[Tensor], Logits]
 
 
-def kl_from_logits(p_logits: Tensor, q_logits: Tensor) -> Tensor:
-    """Per-example KL(p ‖ q) for categorical distributions given by logits ``[B, C]``; returns ``[B]``."""
-    p_log = F.log_softmax(p_logits, dim=-1)
-    q_log = F.log_softmax(q_logits, dim=-1)
-    return (p_log.exp() * (p_log - q_log)).sum(dim=-1)
+def kl_from_logits(p_logits: Logits, q_logits: Logits) -> Tensor:
+    """Per-example KL(p ‖ q) for categorical distributions given by logits ``[B, C]``; returns ``[B]``.
+
+    For sequences of logits (several independent categorical outputs) the KL of the joint
+    distribution: the sum of the outputs' KLs.
+    """
+    if isinstance(p_logits, Tensor) and isinstance(q_logits, Tensor):
+        p_log = F.log_softmax(p_logits, dim=-1)
+        q_log = F.log_softmax(q_logits, dim=-1)
+        return (p_log.exp() * (p_log - q_log)).sum(dim=-1)
+    if isinstance(p_logits, Tensor) or isinstance(q_logits, Tensor) or len(p_logits) != len(q_logits) or not p_logits:
+        raise ValueError("p and q must be logits of the same outputs (one tensor each, or sequences of equal length)")
+    kls = [kl_from_logits(p, q) for p, q in zip(p_logits, q_logits)]
+    total = kls[0]
+    for kl in kls[1:]:
+        total = total + kl
+    return total
+
+
+def detach_logits(logits: Logits) -> Logits:
+    """``logits`` cut from the graph: one tensor, or each tensor of a sequence (returned as a tuple)."""
+    return logits.detach() if isinstance(logits, Tensor) else tuple(t.detach() for t in logits)
 
 
 def vat_perturbation(
@@ -39,7 +58,7 @@ def vat_perturbation(
     """The virtual adversarial perturbation ``r_vadv`` ``[B, ...]`` (detached).
 
     Args:
-        logits_fn: ``logits_fn(x) -> [B, C]``.
+        logits_fn: ``logits_fn(x) -> [B, C]``, or a sequence of logits tensors (KL summed over them).
         x: the input at which the smoothness is measured (treated as a constant).
         threat: norm, ε, mask (padding stays zero) and bounds of the perturbation. With norm 2 the
             result has ‖r‖₂ = ε per example (Miyato); with ∞ it is ε·sign(g).
@@ -59,7 +78,7 @@ def vat_perturbation(
         if clean_logits is None:
             with torch.no_grad():
                 clean_logits = logits_fn(x)
-        p_logits = clean_logits.detach()
+        p_logits = detach_logits(clean_logits)
         # The power iteration always works in ℓ2: d is a unit vector per example (masked).
         l2 = Threat(2, 1.0, mask=threat.mask)
         d = l2.direction(torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device))

@@ -4,29 +4,76 @@ Generic over :class:`~textadv.surfaces.Surface`: every attack perturbs ``surface
 (detached) inside ``surface.threat(batch, norm, eps)`` (which carries the surface's mask and
 bounds), runs the model through ``surface.logits``, and runs under
 :func:`~textadv.core.attack_mode` (eval mode, frozen parameters). A ``loader`` is any re-iterable of
-batches (e.g. :class:`textadv.train.batches`); batches are moved to the model's device.
+batches (e.g. :class:`textadv.train.Batches`); batches are moved to the model's device.
 
-- :func:`robust_accuracy`: accuracy under FGSM (Goodfellow et al. 2015) or PGD with restarts (Madry
-  et al. 2018) at several ε, PAPERS.md §1, §4.
+- :func:`robust_accuracy`: accuracy under an :class:`AttackSpec` (FGSM, Goodfellow et al. 2015, or
+  PGD with restarts, Madry et al. 2018) at several ε, PAPERS.md §1, §4.
 - :func:`transfer_accuracy`: examples crafted on a source model, scored on a target model (the
   black-box setting of Tramèr et al. 2018, §5).
 - :func:`deepfool_rho`: ρ̂_adv = mean ‖r̂(x)‖₂/‖x‖₂ with DeepFool's r̂ (Moosavi-Dezfooli et al. 2016, §3).
 - :func:`fgsm_rho`: the same measure for FGSM, as in DeepFool's Table 1: for each example the
   smallest ε at which ``x + ε·sign(∇ₓJ)`` changes the predicted label (a grid, then bisection).
+
+The attacks are crafted against the surface's supervised loss (:meth:`~textadv.surfaces.Surface.loss`,
+cross-entropy for a classifier). :data:`ATTACKS` maps each attack's name to the core function that
+runs it: adding an attack is one function and one entry there.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from ..core import attack_mode, fgsm, pgd
-from ..surfaces import Batch, Surface
-from ..train.data import to_device
+from ..core import Threat, attack_mode, fgsm, pgd
+from ..surfaces import Batch, Surface, to_device
 
-ATTACKS = ("fgsm", "pgd")
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One evaluation attack: its name in :data:`ATTACKS`, the norm of its ball and its settings.
+
+    ``steps``, ``step_size`` (default ``2.5·ε/steps``, Madry et al.) and ``restarts`` (the worst of
+    several random starts is kept) apply to iterative attacks (PGD); FGSM is one step of size ε.
+    """
+
+    name: str = "pgd"
+    norm: object = "inf"
+    steps: int = 40
+    step_size: Optional[float] = None
+    restarts: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name not in ATTACKS:
+            raise ValueError(f"attack must be one of {', '.join(ATTACKS)}, got {self.name!r}")
+        Threat(self.norm, 0.0)  # raises ValueError naming the norm
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.restarts < 1:
+            raise ValueError(f"restarts must be >= 1, got {self.restarts}")
+
+    def step_size_for(self, eps: float) -> float:
+        """The PGD step size at ε: ``step_size``, or ``2.5·ε/steps`` (Madry et al.)."""
+        return self.step_size if self.step_size is not None else 2.5 * eps / self.steps
+
+
+#: ``attack(loss_fn, x, threat, spec=, eps=, generator=) -> x_adv`` with ``loss_fn(z) -> [B]`` to ascend
+Attack = Callable[..., Tensor]
+
+
+def _fgsm(loss_fn, x: Tensor, threat: Threat, *, spec: AttackSpec, eps: float, generator=None) -> Tensor:
+    return fgsm(loss_fn, x, threat).detach()
+
+
+def _pgd(loss_fn, x: Tensor, threat: Threat, *, spec: AttackSpec, eps: float, generator=None) -> Tensor:
+    return pgd(loss_fn, x, threat, steps=spec.steps, step_size=spec.step_size_for(eps), restarts=spec.restarts,
+               generator=generator)
+
+
+#: the evaluation attacks by name: the one place to add an attack
+ATTACKS: Mapping[str, Attack] = MappingProxyType({"fgsm": _fgsm, "pgd": _pgd})
 
 
 class Rho(NamedTuple):
@@ -67,41 +114,32 @@ def _check_eps_values(eps_values: Sequence[float]) -> List[float]:
 def adversarial_inputs(
     surface: Surface,
     batch: Batch,
+    attack: AttackSpec,
     *,
-    attack: str,
-    norm: object,
     eps: float,
-    steps: int = 40,
-    step_size: Optional[float] = None,
-    restarts: int = 1,
     generator: Optional[torch.Generator] = None,
 ) -> Tensor:
     """The adversarial version ``[B, ...]`` of ``surface.inputs(batch)`` (detached), against the true labels.
 
-    ``attack="fgsm"``: one step of size ε (sign for ℓ∞, normalised gradient for ℓ2).
-    ``attack="pgd"``: ``steps`` steps of ``step_size`` (default ``2.5·ε/steps``, Madry et al.) from a
-    random start, keeping the worst of ``restarts`` runs. Call it under ``attack_mode(surface.model)``.
+    ``fgsm``: one step of size ε (sign for ℓ∞, normalised gradient for ℓ2). ``pgd``: ``steps`` steps
+    of ``step_size`` from a random start, keeping the worst of ``restarts`` runs. Call it under
+    ``attack_mode(surface.model)``.
     """
-    if attack not in ATTACKS:
-        raise ValueError(f"attack must be one of {', '.join(ATTACKS)}, got {attack!r}")
     x = surface.inputs(batch).detach()
     labels = surface.labels(batch)
-    threat = surface.threat(batch, norm, eps)
+    threat = surface.threat(batch, attack.norm, eps)
 
     def loss_fn(z: Tensor) -> Tensor:
-        return F.cross_entropy(surface.logits(z, batch), labels, reduction="none")
+        return surface.loss(surface.logits(z, batch), labels)
 
-    if attack == "fgsm":
-        return fgsm(loss_fn, x, threat).detach()
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1 for PGD, got {steps}")
-    size = step_size if step_size is not None else 2.5 * eps / steps
-    return pgd(loss_fn, x, threat, steps=steps, step_size=size, restarts=restarts, generator=generator)
+    return ATTACKS[attack.name](loss_fn, x, threat, spec=attack, eps=eps, generator=generator)
 
 
 def _correct(surface: Surface, x: Tensor, batch: Batch) -> Tensor:
     with torch.no_grad():
-        return (surface.logits(x, batch).argmax(dim=1) == surface.labels(batch)).sum()
+        labels = surface.labels(batch)
+        hit = surface.predict(surface.logits(x, batch)) == labels  # [B] (or [B, ...]: every output right)
+        return hit.reshape(len(labels), -1).all(dim=1).sum()
 
 
 def clean_accuracy(surface: Surface, loader: Iterable[Batch], *, progress: bool = True) -> float:
@@ -118,10 +156,11 @@ def clean_accuracy(surface: Surface, loader: Iterable[Batch], *, progress: bool 
     return correct / total
 
 
-def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack, norm, eps_values, steps, step_size, restarts, seed, progress, desc):
+def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack: AttackSpec, eps_values, seed, progress,
+                       desc):
     eps_values = _check_eps_values(eps_values)
-    if restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts}")
+    if not isinstance(attack, AttackSpec):
+        raise ValueError(f"attack must be an AttackSpec (e.g. AttackSpec('pgd', norm=2)), got {attack!r}")
     device = _device(target)
     generator = torch.Generator(device=device).manual_seed(seed)
     correct = {e: 0 for e in eps_values}
@@ -135,8 +174,7 @@ def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack, norm
                 if e == 0:
                     x_adv = x
                 else:
-                    x_adv = adversarial_inputs(source, batch, attack=attack, norm=norm, eps=e, steps=steps,
-                                               step_size=step_size, restarts=restarts, generator=generator)
+                    x_adv = adversarial_inputs(source, batch, attack, eps=e, generator=generator)
                     if x_adv.shape != x.shape:
                         raise ValueError(f"source and target surfaces perturb tensors of different shapes "
                                          f"{tuple(x_adv.shape)} and {tuple(x.shape)}; transfer needs a shared input space")
@@ -149,32 +187,24 @@ def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack, norm
 def robust_accuracy(
     surface: Surface,
     loader: Iterable[Batch],
+    attack: AttackSpec = AttackSpec(),
     *,
-    attack: str = "pgd",
-    norm: object = "inf",
     eps_values: Sequence[float] = (0.3,),
-    steps: int = 40,
-    step_size: Optional[float] = None,
-    restarts: int = 1,
     seed: int = 0,
     progress: bool = True,
 ) -> Dict[float, float]:
     """``{ε: accuracy}`` under a white-box attack (see :func:`adversarial_inputs`); ε = 0 is clean accuracy."""
-    return _attacked_accuracy(surface, surface, loader, attack=attack, norm=norm, eps_values=eps_values, steps=steps,
-                              step_size=step_size, restarts=restarts, seed=seed, progress=progress, desc=f"{attack} accuracy")
+    return _attacked_accuracy(surface, surface, loader, attack=attack, eps_values=eps_values, seed=seed,
+                              progress=progress, desc=f"{attack.name} accuracy")
 
 
 def transfer_accuracy(
     source: Surface,
     target: Surface,
     loader: Iterable[Batch],
+    attack: AttackSpec = AttackSpec("fgsm"),
     *,
-    attack: str = "fgsm",
-    norm: object = "inf",
     eps_values: Sequence[float] = (0.3,),
-    steps: int = 40,
-    step_size: Optional[float] = None,
-    restarts: int = 1,
     seed: int = 0,
     progress: bool = True,
 ) -> Dict[float, float]:
@@ -184,8 +214,8 @@ def transfer_accuracy(
     """
     if _device(source) != _device(target):
         raise ValueError(f"source and target models are on different devices ({_device(source)}, {_device(target)})")
-    return _attacked_accuracy(source, target, loader, attack=attack, norm=norm, eps_values=eps_values, steps=steps,
-                              step_size=step_size, restarts=restarts, seed=seed, progress=progress, desc=f"transfer {attack}")
+    return _attacked_accuracy(source, target, loader, attack=attack, eps_values=eps_values, seed=seed,
+                              progress=progress, desc=f"transfer {attack.name}")
 
 
 def deepfool_rho(
@@ -273,7 +303,7 @@ def fgsm_rho(
             threat = surface.threat(batch, "inf", 0.0)
             z = x.clone().requires_grad_(True)
             with torch.enable_grad():
-                (grad,) = torch.autograd.grad(F.cross_entropy(surface.logits(z, batch), pred, reduction="sum"), z)
+                (grad,) = torch.autograd.grad(surface.loss(surface.logits(z, batch), pred).sum(), z)
             d = threat.direction(grad)
 
             def flipped(eps: Tensor) -> Tensor:  # eps [B]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import fgsm
@@ -23,7 +22,7 @@ from .base import CleanPass, Term
 
 @dataclass(frozen=True)
 class AdversarialTerm(Term):
-    """``weight · CE(x + η)`` with η the fast-gradient perturbation of size ε."""
+    """``weight · J(x + η)``, η the fast-gradient perturbation of size ε (J: the surface's loss, e.g. CE)."""
 
     eps: float
     norm: object = 2
@@ -36,17 +35,16 @@ class AdversarialTerm(Term):
         grad = clean.input_grad
         if self.predicted_labels:
             grad = None  # recompute against the model's own prediction
-            loss_fn = clean.loss_fn(clean.logits.detach().argmax(dim=-1))
+            loss_fn = clean.loss_fn(clean.surface.predict(clean.logits))
         else:
             loss_fn = clean.loss_fn()
         x_adv = fgsm(loss_fn, clean.x.detach(), threat, grad=grad)
-        delta = x_adv - clean.x.detach()
-        return self.weight * F.cross_entropy(clean.perturbed_logits(delta), clean.labels)
+        return self.weight * clean.perturbed_loss(x_adv - clean.x.detach())
 
 
 @dataclass(frozen=True)
 class RandomTerm(Term):
-    """Miyato's "random perturbation" baseline: ``weight · CE(x + ε·d/‖d‖)``, d ~ N(0, I)."""
+    """Miyato's "random perturbation" baseline: ``weight · J(x + ε·d/‖d‖)``, d ~ N(0, I)."""
 
     eps: float
     norm: object = 2
@@ -57,4 +55,4 @@ class RandomTerm(Term):
         x = clean.x.detach()
         noise = torch.randn(x.shape, generator=clean.generator, dtype=x.dtype, device=x.device)
         delta = threat.clip(x + threat.direction(noise) * threat.eps_like(x)) - x
-        return self.weight * F.cross_entropy(clean.perturbed_logits(delta), clean.labels)
+        return self.weight * clean.perturbed_loss(delta)

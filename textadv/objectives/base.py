@@ -2,22 +2,24 @@
 
 An objective is a weighted clean loss plus extra terms that each perturb the clean input:
 
-    L = w_clean · CE(x) + Σ_k term_k(x)
+    L = w_clean · J(x) + Σ_k term_k(x)
 
-The clean pass is shared: every term sees the clean logits, and terms that need ∇ₓCE (AT, FGSM)
+J is the surface's supervised loss (:meth:`~textadv.surfaces.Surface.loss`: cross-entropy for a
+classifier), averaged over the batch.
+
+The clean pass is shared: every term sees the clean logits, and terms that need ∇ₓJ (AT, FGSM)
 reuse the gradient the clean backward already computed instead of running another backward. Cost
 for a clean step of 3F (forward F, backward 2F): AT 6F (2.0×), VAT 8F (2.7×), AT+VAT 11F (3.7×).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from ..core import frozen_batchnorm_stats
+from ..core import detach_logits, frozen_batchnorm_stats
 from ..surfaces import Batch, Surface
 
 Backward = Callable[..., None]
@@ -34,18 +36,22 @@ class CleanPass:
     surface: Surface
     batch: Batch
     x: Tensor  # [B, ...] the tensor perturbed, in the graph when it depends on parameters
-    logits: Tensor  # [B, C]
-    labels: Optional[Tensor]  # [B]
+    logits: Any  # the surface's outputs: [B, C] for a classifier
+    labels: Any  # surface.labels(batch): [B] for a classifier
     step: int = 0
     generator: Optional[torch.Generator] = None
-    input_grad: Optional[Tensor] = None  # ∇ₓ CE(x), set when some term needs it
+    input_grad: Optional[Tensor] = None  # ∇ₓ J(x), set when some term needs it
 
     def perturbed_logits(self, delta: Tensor) -> Tensor:
         """Logits at ``x + δ``; gradients flow through ``x`` (δ is a constant)."""
         with frozen_batchnorm_stats(self.surface.model):
             return self.surface.logits(self.x + delta.detach(), self.batch)
 
-    def logits_fn(self) -> Callable[[Tensor], Tensor]:
+    def perturbed_loss(self, delta: Tensor) -> Tensor:
+        """The batch mean of the supervised loss at ``x + δ`` against the batch's labels (a scalar)."""
+        return self.surface.loss(self.perturbed_logits(delta), self.labels, reduction="mean")
+
+    def logits_fn(self) -> Callable[[Tensor], Any]:
         """``z -> logits`` from a detached point, for attacks (no running-stat updates)."""
 
         def fn(z: Tensor) -> Tensor:
@@ -54,18 +60,20 @@ class CleanPass:
 
         return fn
 
-    def loss_fn(self, labels: Optional[Tensor] = None) -> Callable[[Tensor], Tensor]:
-        """``z -> per-example CE [B]`` against ``labels`` (default: the batch's labels)."""
+    def loss_fn(self, labels: Any = None) -> Callable[[Tensor], Tensor]:
+        """``z -> per-example loss [B]`` against ``labels`` (default: the batch's labels)."""
         y = self.labels if labels is None else labels
         logits_fn = self.logits_fn()
-        return lambda z: F.cross_entropy(logits_fn(z), y, reduction="none")
+        return lambda z: self.surface.loss(logits_fn(z), y)
 
 
 class Term:
     """An extra loss term built on the clean pass."""
 
-    #: whether the term needs ∇ₓ CE(x) from the clean backward
+    #: whether the term needs ∇ₓ J(x) from the clean backward
     needs_input_grad: bool = False
+    #: whether the term reads the separate unlabeled batch of ``Objective.step`` (semi-supervised VAT)
+    uses_unlabeled: bool = False
 
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         raise NotImplementedError
@@ -75,13 +83,13 @@ class Term:
 class StepOutput:
     loss: Tensor  # the total objective, detached
     clean_loss: Tensor  # detached
-    logits: Tensor  # clean logits, detached
+    logits: Any  # the clean outputs (logits), detached
     terms: dict = field(default_factory=dict)  # name -> detached value
 
 
 @dataclass(frozen=True)
 class Objective:
-    """``clean_weight · CE(x) + Σ terms``. ``Objective()`` is plain training."""
+    """``clean_weight · J(x) + Σ terms``. ``Objective()`` is plain training."""
 
     clean_weight: float = 1.0
     terms: Sequence[Term] = ()
@@ -90,6 +98,11 @@ class Objective:
     def __post_init__(self) -> None:
         if self.clean_weight < 0:
             raise ValueError(f"clean_weight must be >= 0, got {self.clean_weight}")
+
+    @property
+    def uses_unlabeled(self) -> bool:
+        """Whether some term reads an unlabeled batch: only then is an unlabeled set worth encoding."""
+        return any(t.uses_unlabeled for t in self.terms)
 
     def step(
         self,
@@ -123,7 +136,7 @@ class Objective:
             x = x_clean = x.detach().requires_grad_(True)
         labels = surface.labels(batch)
         logits = surface.logits(x_clean, batch)
-        clean_loss = F.cross_entropy(logits, labels)
+        clean_loss = surface.loss(logits, labels, reduction="mean")
         clean = CleanPass(surface, batch, x, logits, labels, step=step, generator=generator)
 
         total = clean_loss.detach() * self.clean_weight
@@ -158,4 +171,4 @@ class Objective:
             backward(pending)
         if carried is not None and not joined:
             torch.autograd.backward(x, carried)  # no term reached x: the clean gradient goes down alone
-        return StepOutput(loss=total, clean_loss=clean_loss.detach(), logits=logits.detach(), terms=values)
+        return StepOutput(loss=total, clean_loss=clean_loss.detach(), logits=detach_logits(logits), terms=values)

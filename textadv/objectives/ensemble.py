@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import attack_mode, fgsm
@@ -20,7 +19,7 @@ from .base import CleanPass, Term
 
 @dataclass(frozen=True)
 class EnsembleTerm(Term):
-    """``weight · CE(x_adv)``, ``x_adv`` from FGSM against ``sources[step % (len(sources) + 1)]``.
+    """``weight · J(x_adv)``, ``x_adv`` from FGSM against ``sources[step % (len(sources) + 1)]``.
 
     Index ``len(sources)`` is the current model (its gradient comes from the clean backward).
     Static sources are attacked in eval mode with frozen parameters.
@@ -48,6 +47,6 @@ class EnsembleTerm(Term):
         else:
             source = self.sources[index]
             with attack_mode(source.model):
-                loss_fn = lambda z: F.cross_entropy(source.logits(z, clean.batch), clean.labels, reduction="none")
+                loss_fn = lambda z: source.loss(source.logits(z, clean.batch), clean.labels)  # noqa: E731
                 x_adv = fgsm(loss_fn, x, threat)
-        return self.weight * F.cross_entropy(clean.perturbed_logits(x_adv - x), clean.labels)
+        return self.weight * clean.perturbed_loss(x_adv - x)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import pgd
@@ -32,4 +31,4 @@ class PGDTerm(Term):
             clean.loss_fn(), x, threat, steps=self.steps, step_size=self.step_size,
             random_start=self.random_start, generator=clean.generator,
         )
-        return self.weight * F.cross_entropy(clean.perturbed_logits(x_adv - x), clean.labels)
+        return self.weight * clean.perturbed_loss(x_adv - x)

@@ -2,18 +2,20 @@
 
     weight · mean_b KL(p(·|x_b) ‖ p(·|x_b + r_vadv))
 
+p is read through ``surface.distributions``: for a surface with several categorical outputs (start
+and end of an answer span) the KL is summed over them, the KL of their product distribution.
 On the labelled batch the clean logits of the supervised pass are reused (p is a constant); with a
 separate unlabeled batch (semi-supervised VAT) its clean logits are computed without a graph.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
 
-from ..core import frozen_batchnorm_stats, kl_from_logits, vat_perturbation
+from ..core import detach_logits, frozen_batchnorm_stats, kl_from_logits, vat_perturbation
 from ..surfaces import Batch
 from .base import CleanPass, Term
 
@@ -25,20 +27,27 @@ class VATTerm(Term):
     norm: object = 2
     iterations: int = 1
     weight: float = 1.0
+    uses_unlabeled = True
+
+    def __post_init__(self) -> None:
+        if not self.xi > 0:
+            raise ValueError(f"xi must be > 0 for VAT's finite difference, got {self.xi}")
+        if self.iterations < 1:
+            raise ValueError(f"VAT's power iterations must be >= 1, got {self.iterations}")
 
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         surface = clean.surface
         if unlabeled is None:
-            batch, x, p_logits = clean.batch, clean.x, clean.logits.detach()
+            batch, x, p_logits = clean.batch, clean.x, detach_logits(surface.distributions(clean.logits))
         else:
             batch = unlabeled
             x = surface.inputs(batch)
             with torch.no_grad(), frozen_batchnorm_stats(surface.model):
-                p_logits = surface.logits(x.detach(), batch)
+                p_logits = surface.distributions(surface.logits(x.detach(), batch))
 
-        def logits_fn(z: Tensor) -> Tensor:
+        def logits_fn(z: Tensor) -> Sequence[Tensor]:
             with frozen_batchnorm_stats(surface.model):
-                return surface.logits(z, batch)
+                return surface.distributions(surface.logits(z, batch))
 
         threat = surface.threat(batch, self.norm, self.eps)
         r = vat_perturbation(

@@ -4,17 +4,14 @@ Every file is written to a temporary file in the same directory and moved into p
 ``os.replace`` (atomic on POSIX and Windows), so a reader never sees half a file and a killed
 process leaves at most a stray ``.tmp-*`` file, never a truncated result.
 
-Run directory convention: a command writes everything it produces into its run directory
-(checkpoints, plots, ``report.md``, ...) and writes ``metrics.json`` **last**. A run directory is
-complete exactly when ``metrics.json`` exists (:func:`is_complete`); :func:`prepare_run_dir` removes
-a stale ``metrics.json`` before a resumed run starts, so an interrupted run never looks complete.
+A run directory is complete exactly when ``metrics.json``, written last by :func:`finish_run`,
+exists (:func:`is_complete`); :mod:`textadv.report.runs` holds the rest of the run-directory contract.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,8 +69,20 @@ def write_json(path: PathLike, data: Any) -> Path:
 
 
 def read_json(path: PathLike) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """The JSON value in ``path``; a damaged file is a ``ValueError`` naming it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+
+
+def read_json_object(path: PathLike) -> dict:
+    """The JSON object (``{...}``) in ``path``; ``ValueError`` naming the file when it is not one."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    return data
 
 
 def save_safetensors(path: PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> Path:
@@ -97,35 +106,6 @@ def save_torch(path: PathLike, obj: Any) -> Path:
 def is_complete(run_dir: PathLike) -> bool:
     """Whether a run directory holds a finished run (its ``metrics.json`` exists)."""
     return (Path(run_dir) / METRICS_FILE).is_file()
-
-
-def prepare_run_dir(run_dir: PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Create or reuse a run directory.
-
-    - missing or empty: created;
-    - non-empty: an error unless ``resume`` (keep its contents, drop ``metrics.json`` so the run no
-      longer looks complete until it finishes again) or ``overwrite`` (delete its contents).
-    """
-    if resume and overwrite:
-        raise ValueError("choose at most one of resume and overwrite")
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"output directory {run_dir} exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if overwrite:
-            for child in run_dir.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-        elif resume:
-            (run_dir / METRICS_FILE).unlink(missing_ok=True)
-        else:
-            raise ValueError(
-                f"output directory {run_dir} is not empty; pass --resume to continue the run in it, "
-                "--overwrite to replace it, or choose another --output-dir"
-            )
-    elif resume:
-        raise ValueError(f"nothing to resume: output directory {run_dir} is missing or empty")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
 
 
 def finish_run(run_dir: PathLike, metrics: Mapping[str, Any]) -> Path:

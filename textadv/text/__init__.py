@@ -36,7 +36,9 @@ Normalisation modes (:mod:`.normalized_embedding`): ``"miyato"`` (the paper; def
 ``"raw"``. Without a frequency table the model refuses to build unless ``uniform=True`` is passed.
 """
 from .batching import TextCollator, encode_examples, encode_texts, pad_id_of
-from .checkpoint import LoadedTextModel, load_text_model, read_model_json, save_text_model
+from .checkpoint import (
+    LoadedTextModel, SavedEmbedding, load_text_model, read_embedding, read_model_json, save_text_model,
+)
 from .data import TextClassificationData, TextSplit, load_text_classification
 from .hf import DEFAULT_HF_NORMALIZATION, HFTextClassifier, check_inputs_embeds, load_hf_classifier
 from .lstm import LSTMClassifier, LSTMConfig, load_glove
@@ -45,7 +47,7 @@ from .vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary, load_frequencies, save_
 
 __all__ = [
     "TextCollator", "encode_examples", "encode_texts", "pad_id_of",
-    "LoadedTextModel", "load_text_model", "read_model_json", "save_text_model",
+    "LoadedTextModel", "SavedEmbedding", "load_text_model", "read_embedding", "read_model_json", "save_text_model",
     "TextClassificationData", "TextSplit", "load_text_classification",
     "DEFAULT_HF_NORMALIZATION", "HFTextClassifier", "check_inputs_embeds", "load_hf_classifier",
     "LSTMClassifier", "LSTMConfig", "load_glove",

@@ -14,7 +14,8 @@ from typing import List, Mapping, Optional, Sequence, Union
 
 import torch
 
-from .vocab import PAD_ID, Vocabulary, quiet_transformers
+from .hf import quiet_transformers
+from .vocab import PAD_ID, Vocabulary
 
 Encoder = Union[Vocabulary, "PreTrainedTokenizerBase"]  # noqa: F821
 

@@ -16,8 +16,10 @@ A directory written by :func:`save_text_model` holds
        "embedding_dropout": float, "num_labels": int, "label_names": [...] | null,
        "lstm_config": {...} (LSTM only), "extra": {...}}
 
-Other tools (the embedding-neighbour analysis) read ``embedding_key`` and ``vocab_file`` to find
-the embedding matrix and its words without building the model.
+Other tools (the embedding-neighbour analysis) read the embedding matrix, its words and their
+frequencies without building the model through :func:`read_embedding`, the one reader of this
+contract besides :func:`load_text_model`. Damaged files (truncated safetensors, malformed JSON)
+are a ``ValueError`` naming the file.
 """
 from __future__ import annotations
 
@@ -28,11 +30,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple, Optional, Sequence, Union
 
+import numpy as np
 from torch import nn
 
 from .hf import HFTextClassifier
 from .lstm import LSTMClassifier, LSTMConfig
-from .vocab import Vocabulary, atomic_write_text, load_frequencies, save_frequencies, save_tokens
+from ..report.io import read_json_object, write_text
+from .vocab import Vocabulary, load_frequencies, load_tokens, save_frequencies, save_tokens
 
 FORMAT_VERSION = 1
 MODEL_JSON = "textadv_model.json"
@@ -40,11 +44,26 @@ WEIGHTS = "model.safetensors"
 VOCAB_FILE = "vocab.txt"
 FREQUENCIES_FILE = "frequencies.txt"
 VOCABULARY_FILE = "vocabulary.tsv"
+#: where a fine-tuning run directory keeps its saved model (``<run>/model/``)
+RUN_MODEL_DIR = "model"
+
+
+# Files a Hugging Face directory may hold that transformers parses as JSON.
+_HF_JSON_FILES = ("config.json", "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json")
 
 
 class LoadedTextModel(NamedTuple):
     model: nn.Module  # LSTMClassifier or HFTextClassifier, in eval mode
     encoder: Any  # Vocabulary (LSTM) or a Hugging Face tokenizer
+    metadata: dict  # the contents of textadv_model.json
+
+
+class SavedEmbedding(NamedTuple):
+    """The word embedding of a saved text model, read without building the model."""
+
+    matrix: np.ndarray  # [V, D] float32: the tensor ``embedding_key`` of model.safetensors, raw (not normalised)
+    tokens: tuple  # V tokens in row order (vocab.txt)
+    frequencies: Optional[np.ndarray]  # [V] float64 from frequencies.txt (None without one)
     metadata: dict  # the contents of textadv_model.json
 
 
@@ -130,7 +149,7 @@ def save_text_model(
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(item, target)
-        atomic_write_text(directory / MODEL_JSON, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+        write_text(directory / MODEL_JSON, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return directory
@@ -147,10 +166,74 @@ def read_model_json(directory: Union[str, os.PathLike]) -> dict:
     path = Path(directory) / MODEL_JSON
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {directory} is not a complete textadv text-model directory")
-    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata = read_json_object(path)
     if metadata.get("format_version") != FORMAT_VERSION or metadata.get("kind") not in ("lstm", "hf"):
         raise ValueError(f"{path}: unsupported format_version/kind {metadata.get('format_version')!r}/{metadata.get('kind')!r}")
+    if not isinstance(metadata.get("embedding_key"), str) or not metadata["embedding_key"]:
+        raise ValueError(f"{path} names no 'embedding_key' (the [V, D] word-embedding tensor)")
     return metadata
+
+
+def _unreadable_weights(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"{path} cannot be read as safetensors ({err}): it is truncated or corrupt")
+
+
+def read_embedding(directory: Union[str, os.PathLike]) -> SavedEmbedding:
+    """The embedding matrix, its tokens and frequencies from a :func:`save_text_model` directory.
+
+    Reads ``textadv_model.json`` (format version checked), the one tensor ``embedding_key`` of
+    ``model.safetensors`` (no pickles, no other tensor loaded), ``vocab_file`` and, when present,
+    ``frequencies_file``. ``FileNotFoundError`` for a missing file, ``ValueError`` naming the file
+    for a damaged one or for a vocabulary whose length is not the matrix's row count.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    directory = Path(directory)
+    metadata = read_model_json(directory)
+    key = metadata["embedding_key"]
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights} not found: the model directory has no weights")
+    try:
+        with safe_open(str(weights), framework="numpy") as f:
+            if key not in f.keys():
+                raise ValueError(f"{weights} has no embedding matrix {key!r} (the embedding_key of {MODEL_JSON})")
+            matrix = np.asarray(f.get_tensor(key), dtype=np.float32)
+    except SafetensorError as err:
+        raise _unreadable_weights(weights, err) from None
+    if matrix.ndim != 2:
+        raise ValueError(f"{weights}: tensor {key!r} has shape {matrix.shape}, not a [V, D] embedding matrix")
+    vocab_path = directory / metadata.get("vocab_file", VOCAB_FILE)
+    if not vocab_path.is_file():
+        raise FileNotFoundError(f"vocabulary file {vocab_path} not found")
+    tokens = tuple(load_tokens(vocab_path))
+    if len(tokens) != matrix.shape[0]:
+        raise ValueError(f"the vocabulary file {vocab_path} has {len(tokens)} tokens but the embedding matrix {key!r} "
+                         f"in {weights} has {matrix.shape[0]} rows")
+    frequencies = None
+    frequencies_path = directory / metadata["frequencies_file"] if metadata.get("frequencies_file") else None
+    if frequencies_path is not None and frequencies_path.is_file():
+        frequencies = load_frequencies(frequencies_path).numpy()
+    return SavedEmbedding(matrix, tokens, frequencies, metadata)
+
+
+def check_hf_files(directory: Union[str, os.PathLike]) -> None:
+    """Parse the JSON files transformers will read from ``directory``: a damaged one is a ``ValueError`` naming it.
+
+    transformers' own message for a malformed ``config.json`` does not say which file it read.
+    """
+    for name in _HF_JSON_FILES:
+        path = Path(directory) / name
+        if path.is_file():
+            read_json_object(path)
+
+
+def load_tokenizer(directory: Union[str, os.PathLike]):
+    """The Hugging Face tokenizer saved in ``directory`` (its JSON files checked first)."""
+    from transformers import AutoTokenizer
+
+    check_hf_files(directory)
+    return AutoTokenizer.from_pretrained(directory)
 
 
 def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "cpu") -> LoadedTextModel:
@@ -162,14 +245,20 @@ def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "
     uniform = metadata["uniform"]
     frequencies = None if uniform or metadata["normalization"] == "raw" else load_frequencies(directory / metadata["frequencies_file"])
     if metadata["kind"] == "lstm":
+        from safetensors import SafetensorError
+
         config = LSTMConfig(**metadata["lstm_config"])
         encoder = Vocabulary.load(directory / VOCABULARY_FILE)
         model = LSTMClassifier(config, frequencies)
-        state = load_file(str(directory / WEIGHTS), device=map_location)
+        try:
+            state = load_file(str(directory / WEIGHTS), device=map_location)
+        except SafetensorError as err:
+            raise _unreadable_weights(directory / WEIGHTS, err) from None
         model.load_state_dict(state, strict=True)
     else:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        check_hf_files(directory)
         hf_model = AutoModelForSequenceClassification.from_pretrained(directory)
         encoder = AutoTokenizer.from_pretrained(directory)
         model = HFTextClassifier(

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
+
+from ..report.io import write_text
+from .hf import quiet_transformers
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -54,21 +54,6 @@ def word_tokenize(text: str, max_tokens: Optional[int] = None) -> List[str]:
     return tokens
 
 
-def atomic_write_text(path: PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -80,30 +65,37 @@ def unescape_token(token: str) -> str:
 
 def save_tokens(path: PathLike, tokens: Sequence[str]) -> None:
     """One token per line in row order (tabs, newlines and backslashes escaped as ``\\t \\n \\\\``)."""
-    atomic_write_text(path, "".join(_escape(t) + "\n" for t in tokens))
+    write_text(path, "".join(_escape(t) + "\n" for t in tokens))
+
+
+def numbered_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file; bytes that are not UTF-8 are a ``ValueError`` naming the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            yield from enumerate(f, start=1)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text ({err})") from None
 
 
 def load_tokens(path: PathLike) -> List[str]:
     """Inverse of :func:`save_tokens`."""
-    with open(path, encoding="utf-8") as f:
-        return [unescape_token(line.rstrip("\n")) for line in f]
+    return [unescape_token(line.rstrip("\n")) for _, line in numbered_lines(path)]
 
 
 def save_frequencies(path: PathLike, counts: Union[Tensor, Sequence[float]]) -> None:
     """One count (or frequency) per line, one line per embedding row."""
     values = torch.as_tensor(counts, dtype=torch.float64).reshape(-1).tolist()
-    atomic_write_text(path, "".join((f"{int(v)}" if float(v).is_integer() else repr(float(v))) + "\n" for v in values))
+    write_text(path, "".join((f"{int(v)}" if float(v).is_integer() else repr(float(v))) + "\n" for v in values))
 
 
 def load_frequencies(path: PathLike) -> Tensor:
     """The counts ``[V]`` (float64) of a frequency file; ``ValueError`` with the line on bad input."""
     values = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            try:
-                values.append(float(line))
-            except ValueError:
-                raise ValueError(f"{path}, line {number}: expected one number per line, got {line.strip()!r}") from None
+    for number, line in numbered_lines(path):
+        try:
+            values.append(float(line))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected one number per line, got {line.strip()!r}") from None
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -171,21 +163,20 @@ class Vocabulary:
     # ------------------------------------------------------------------ files
     def save(self, path: PathLike) -> None:
         """``token<TAB>count`` per line, in row order."""
-        atomic_write_text(path, "".join(f"{_escape(t)}\t{int(c)}\n" for t, c in zip(self.tokens, self.counts)))
+        write_text(path, "".join(f"{_escape(t)}\t{int(c)}\n" for t, c in zip(self.tokens, self.counts)))
 
     @classmethod
     def load(cls, path: PathLike) -> "Vocabulary":
         tokens, counts = [], []
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                token, sep, count = line.rstrip("\n").rpartition("\t")
-                if not sep:
-                    raise ValueError(f"{path}, line {number}: expected 'token<TAB>count', got {line.strip()!r}")
-                try:
-                    counts.append(int(count))
-                except ValueError:
-                    raise ValueError(f"{path}, line {number}: count {count!r} is not an integer") from None
-                tokens.append(unescape_token(token))
+        for number, line in numbered_lines(path):
+            token, sep, count = line.rstrip("\n").rpartition("\t")
+            if not sep:
+                raise ValueError(f"{path}, line {number}: expected 'token<TAB>count', got {line.strip()!r}")
+            try:
+                counts.append(int(count))
+            except ValueError:
+                raise ValueError(f"{path}, line {number}: count {count!r} is not an integer") from None
+            tokens.append(unescape_token(token))
         return cls(tuple(tokens), tuple(counts))
 
     @classmethod
@@ -196,23 +187,6 @@ class Vocabulary:
         if len(tokens) != counts.numel():
             raise ValueError(f"{tokens_path} has {len(tokens)} tokens but {frequencies_path} has {counts.numel()} counts")
         return cls(tuple(tokens), tuple(int(c) for c in counts.tolist()))
-
-
-@contextmanager
-def quiet_transformers():
-    """Silence transformers' notices that textadv replaces with its own (truncation, new heads)."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 def word_frequencies(tokenizer, texts: Iterable[str], *, vocab_size: Optional[int] = None, batch_size: int = 1000) -> Tensor:

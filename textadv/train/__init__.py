@@ -1,13 +1,15 @@
 """Training: the accelerate loop, resumable checkpoints, seeding and batching (generic over surfaces)."""
-from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from .data import batches, dataset_size, epoch_order, shard, take, to_device
-from .loop import TrainConfig, TrainResult, combine_gradients, train
+from .checkpoint import check_checkpoint, find_checkpoint, load_checkpoint, save_checkpoint
+from ..surfaces import to_device
+from .data import Batches, dataset_size, epoch_order, shard, take
+from .loop import TrainConfig, TrainResult, train
+from .processes import combine_gradients
 from .seed import epoch_generator, seed_everything, step_generator
 
 __all__ = [
     "TrainConfig", "TrainResult", "train", "combine_gradients", "seed_everything", "epoch_generator",
-    "step_generator", "batches", "dataset_size", "epoch_order", "shard", "take", "to_device",
-    "find_checkpoint", "load_checkpoint", "save_checkpoint", "AdversarialTrainer",
+    "step_generator", "Batches", "dataset_size", "epoch_order", "shard", "take", "to_device",
+    "check_checkpoint", "find_checkpoint", "load_checkpoint", "save_checkpoint", "AdversarialTrainer",
 ]
 
 

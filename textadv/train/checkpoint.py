@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -105,6 +106,51 @@ def save_checkpoint(
     return final
 
 
+def load_named(path: Path, reader: Callable[[Path], Any]) -> Any:
+    """``reader(path)``, with any failure turned into one line naming the file.
+
+    The reader's own message is left out on purpose: torch's advice for a file that does not load
+    with ``weights_only=True`` is to load it unsafely, which a damaged checkpoint must never lead to.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # a damaged file's warnings are not the user's business
+            warnings.simplefilter("always")
+            value = reader(path)
+    except Exception as err:  # noqa: BLE001 - every way a file can be damaged ends here
+        raise ValueError(f"checkpoint file {path} cannot be loaded ({type(err).__name__}): it is truncated or "
+                         "corrupt") from None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return value
+
+
+def _read_state(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        state = json.load(f)
+    if not isinstance(state, dict) or not {"global_step", "epoch", "position", "config", "history"} <= set(state):
+        raise ValueError("not a checkpoint state")
+    return state
+
+
+def check_checkpoint(output_dir: Path, *, rank: int = 0) -> Optional[dict]:
+    """Read every file of the checkpoint in ``output_dir`` without applying it; returns its ``state.json``.
+
+    ``None`` when there is no checkpoint yet. A file that does not load is a ``ValueError`` naming
+    it, raised before a resumed run touches its directory.
+    """
+    from safetensors.torch import load_file
+
+    path = find_checkpoint(output_dir)
+    if path is None:
+        return None
+    load_named(path / MODEL_FILE, lambda p: load_file(str(p)))
+    for name in ("optimizer.pt", "scheduler.pt", f"rng-{rank}.pt"):
+        if name.startswith("rng-") and not (path / name).is_file():
+            continue  # written by a run with fewer processes: that process's RNG starts from the seed
+        load_named(path / name, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    return load_named(path / STATE_FILE, _read_state)
+
+
 def load_checkpoint(
     path: Path,
     *,
@@ -118,13 +164,14 @@ def load_checkpoint(
     from safetensors.torch import load_model
 
     path = Path(path)
+    # Not through load_named: a strict-load error (another architecture) says which tensors differ.
     load_model(model, str(path / MODEL_FILE), strict=True, device=str(device))
     if optimizer is not None:
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
+        optimizer.load_state_dict(load_named(path / "optimizer.pt", lambda p: torch.load(p, map_location=device,
+                                                                                      weights_only=True)))
     if scheduler is not None:
-        scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
+        scheduler.load_state_dict(load_named(path / "scheduler.pt", lambda p: torch.load(p, weights_only=True)))
     rng_file = path / f"rng-{rank}.pt"
     if optimizer is not None and rng_file.is_file():
-        set_rng_state(torch.load(rng_file, weights_only=True))
-    with open(path / STATE_FILE, encoding="utf-8") as f:
-        return json.load(f)
+        set_rng_state(load_named(rng_file, lambda p: torch.load(p, weights_only=True)))
+    return load_named(path / STATE_FILE, _read_state)

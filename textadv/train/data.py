@@ -67,12 +67,26 @@ def shard(global_indices: Tensor, rank: int, world_size: int) -> Tensor:
     return torch.tensor_split(global_indices, world_size)[rank]
 
 
-def to_device(batch: Batch, device: torch.device) -> Batch:
-    """Move every tensor of a batch (a dict) to ``device``."""
-    return {k: (v.to(device) if isinstance(v, Tensor) else v) for k, v in batch.items()}
+def unlabeled_indices(
+    num_examples: int, global_batch: int, step: int, *, seed: int, rank: int = 0, world: int = 1, shuffle: bool = True,
+) -> Tensor:
+    """Process ``rank``'s indices of the unlabeled global batch of step ``step`` (semi-supervised VAT).
+
+    Step k takes global batch k of a cycle of seeded epochs over the unlabeled set, full batches only
+    (every step the same size; the last ``num_examples mod global_batch`` examples of an epoch wait
+    for a later permutation). The epochs are numbered downward from -1, so they never share a
+    permutation with the labelled epochs (0, 1, ...). The training loop and the ``Trainer`` adapter
+    both draw their unlabeled batches here.
+    """
+    if not 1 <= global_batch <= num_examples:
+        raise ValueError(f"the unlabeled set ({num_examples} examples) must hold at least one batch of {global_batch}")
+    per_epoch = num_examples // global_batch
+    order = epoch_order(num_examples, seed, -1 - step // per_epoch, shuffle)
+    start = (step % per_epoch) * global_batch
+    return shard(order[start:start + global_batch], rank, world)
 
 
-class batches:
+class Batches:
     """The dataset in order, ``batch_size`` examples at a time (the last batch may be smaller).
 
     Re-iterable (each ``iter`` starts again), so one object serves as the ``loader`` of every

@@ -28,20 +28,22 @@ from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional
 
 import torch
-import torch.distributed as dist
 
 from ..objectives import Objective
 from ..report.io import write_json
-from ..surfaces import Batch, Surface
+from ..report.runs import resumed_settings
+from ..surfaces import Batch, Surface, to_device
 from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, to_device
+from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
+from .processes import Processes, combine_gradients
 from .seed import seed_everything, step_generator
 
 EvalFn = Callable[[torch.nn.Module], Mapping[str, Any]]
 OptimizerFactory = Callable[[List[torch.nn.Parameter]], torch.optim.Optimizer]
 
-# Settings that shape the trajectory: a resumed run must use the same values to reach the same result.
-_TRAJECTORY_FIELDS = ("batch_size", "lr", "weight_decay", "lr_decay", "grad_clip", "seed", "unlabeled_batch_size", "shuffle")
+# The settings a resumed run may change (the budget, evaluation and logging); every other one shapes
+# the trajectory and must stay as saved to reach the result of an uninterrupted run.
+RESUMABLE = ("epochs", "max_steps", "eval_every", "save_every", "log_every")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,19 @@ class TrainConfig:
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
+    def check_processes(self, processes: int, unlabeled_size: Optional[int] = None) -> None:
+        """The global batches must split evenly over ``processes``; an unlabeled set must hold one batch.
+
+        :func:`train` checks this; a job checks it before it writes its run directory, so that a launch
+        with the wrong number of processes leaves nothing behind.
+        """
+        if self.batch_size % processes:
+            raise ValueError(f"batch_size {self.batch_size} must be divisible by the number of processes {processes}")
+        unlabeled_batch = self.unlabeled_batch_size or self.batch_size
+        if unlabeled_size is not None and (unlabeled_size < unlabeled_batch or unlabeled_batch % processes):
+            raise ValueError(f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
+                             f"{unlabeled_batch}, divisible by the number of processes {processes}")
+
 
 @dataclass
 class TrainResult:
@@ -107,51 +122,6 @@ class TrainResult:
     history: list = field(default_factory=list)
     final_eval: Optional[dict] = None
     checkpoint_dir: Optional[Path] = None
-
-
-class _Processes:
-    """Rank, world size, device and collectives, from an accelerate ``Accelerator``."""
-
-    def __init__(self, accelerator: Any):
-        self.rank = accelerator.process_index
-        self.world = accelerator.num_processes
-        self.device = accelerator.device
-        self.is_main = accelerator.is_main_process
-        self.backward = accelerator.backward
-        self.distributed = self.world > 1 and dist.is_available() and dist.is_initialized()
-
-    def barrier(self) -> None:
-        if self.distributed:
-            dist.barrier()
-
-    def all_sum(self, t: torch.Tensor) -> torch.Tensor:
-        if self.distributed:
-            dist.all_reduce(t, op=dist.ReduceOp.SUM)
-        return t
-
-
-def combine_gradients(params: List[torch.nn.Parameter], weight: float, procs: _Processes) -> None:
-    """``grad ← Σ_processes weight_p · grad_p`` with one flattened all-reduce.
-
-    ``weight_p`` is process p's share of the global batch, so a batch-mean loss gives the gradient of
-    the global batch mean. A parameter without a gradient on every process keeps ``grad = None``.
-    """
-    if not procs.distributed:
-        return
-    pieces, flags = [], []
-    for p in params:
-        flags.append(0.0 if p.grad is None else 1.0)
-        pieces.append(torch.zeros_like(p).reshape(-1) if p.grad is None else p.grad.reshape(-1) * weight)
-    flat = torch.cat(pieces + [torch.tensor(flags, device=procs.device, dtype=pieces[0].dtype)])
-    procs.all_sum(flat)
-    offset = 0
-    for p in params:
-        n = p.numel()
-        p.grad = flat[offset:offset + n].view_as(p).clone()
-        offset += n
-    for p, has_grad in zip(params, flat[offset:].tolist()):
-        if has_grad == 0:
-            p.grad = None
 
 
 def default_accelerator():
@@ -213,9 +183,8 @@ def train(
         accelerator = default_accelerator()
     if getattr(accelerator, "mixed_precision", "no") != "no":
         raise ValueError("textadv.train.train runs in full precision; create the Accelerator with mixed_precision='no'")
-    procs = _Processes(accelerator)
-    if config.batch_size % procs.world:
-        raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of processes {procs.world}")
+    procs = Processes(accelerator)
+    config.check_processes(procs.world, None if unlabeled is None else dataset_size(unlabeled))
     num_examples = dataset_size(dataset)
     if num_examples == 0:
         raise ValueError("the training set is empty")
@@ -239,29 +208,20 @@ def train(
     checkpoint = find_checkpoint(output_dir) if resume else None
     if checkpoint is not None:
         state = load_checkpoint(checkpoint, model=model, optimizer=optimizer, scheduler=scheduler, rank=procs.rank, device=procs.device)
-        saved = state["config"]
-        changed = [f"{k}: {saved.get(k)!r} -> {getattr(config, k)!r}" for k in _TRAJECTORY_FIELDS if saved.get(k) != getattr(config, k)]
-        if changed:
-            raise ValueError("cannot resume with different training settings (" + "; ".join(changed) + ")")
+        resumed_settings(state["config"], asdict(config), RESUMABLE)  # refuses a change to the trajectory
         global_step, epoch, position, history = state["global_step"], state["epoch"], state["position"], state["history"]
     else:
         seed_everything(config.seed + procs.rank)
 
     unlabeled_size = dataset_size(unlabeled) if unlabeled is not None else 0
     unlabeled_batch = config.unlabeled_batch_size or config.batch_size
-    if unlabeled is not None and (unlabeled_size < unlabeled_batch or unlabeled_batch % procs.world):
-        raise ValueError(f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
-                         f"{unlabeled_batch}, divisible by the number of processes {procs.world}")
     term_names = [type(t).__name__ for t in objective.terms]
 
     def unlabeled_for(step: int) -> Optional[Batch]:
         if unlabeled is None:
             return None
-        per_epoch = unlabeled_size // unlabeled_batch  # full batches only: every step the same size
-        # The unlabeled epochs are numbered downward from -1 so they never share a permutation with the labelled ones.
-        order = epoch_order(unlabeled_size, config.seed, -1 - step // per_epoch, config.shuffle)
-        start = (step % per_epoch) * unlabeled_batch
-        local = shard(order[start:start + unlabeled_batch], procs.rank, procs.world)
+        local = unlabeled_indices(unlabeled_size, unlabeled_batch, step, seed=config.seed, rank=procs.rank,
+                                  world=procs.world, shuffle=config.shuffle)
         return to_device(take(unlabeled, local.tolist(), collate_fn), procs.device)
 
     def state_dict() -> dict:

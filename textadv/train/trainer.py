@@ -25,7 +25,7 @@ How a Trainer step maps onto an objective step:
 - **Several processes.** Trainer wraps the model in DDP, but the surface calls ``embed`` and
   ``classify`` of the unwrapped model, so DDP's hooks never fire and gradients are not synchronised
   by it. On the micro-batch that ends an optimiser step (``accelerator.sync_gradients``) the
-  gradients are averaged across processes with :func:`textadv.train.loop.combine_gradients` (one
+  gradients are averaged across processes with :func:`textadv.train.processes.combine_gradients` (one
   flattened all-reduce, the loop's own helper). ``torch.nn.DataParallel`` (several GPUs in one
   process) is not supported: launch one process per GPU (``torchrun``/``accelerate launch``).
 - **Randomness.** Micro-step k (``global_step · n + index within the step``) of process r draws the
@@ -37,8 +37,8 @@ How a Trainer step maps onto an objective step:
   process, from seeded permutations (:func:`textadv.train.data.epoch_order`, the loop's order).
 - **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
   the clean loss are added to Trainer's logs as ``adv/<name>``.
-- **Evaluation** (``evaluate``/``predict``): the cross-entropy of the clean logits from the same
-  surface, so the model's own ``forward`` needs no ``labels`` argument.
+- **Evaluation** (``evaluate``/``predict``): the surface's loss (cross-entropy) of the clean logits
+  from the same surface, so the model's own ``forward`` needs no ``labels`` argument.
 """
 from __future__ import annotations
 
@@ -46,14 +46,13 @@ import dataclasses
 from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import Trainer
 
 from ..objectives import Objective, build_objective
 from ..surfaces import Surface, TextSurface
-from .data import dataset_size, epoch_order, shard, take
-from .loop import _Processes, combine_gradients
+from .data import dataset_size, take, unlabeled_indices
+from .processes import Processes, combine_gradients
 from .seed import step_generator
 
 SurfaceFactory = Callable[[nn.Module], Surface]
@@ -147,17 +146,12 @@ class AdversarialTrainer(Trainer):
         return self.state.global_step * self.args.gradient_accumulation_steps + done
 
     def _unlabeled_batch(self, k: int):
-        """Process r's share of the k-th global unlabeled batch (full batches only, seeded epochs)."""
+        """Process r's share of the k-th global unlabeled batch, on the loop's schedule (``data.unlabeled_indices``)."""
         if self.unlabeled_dataset is None:
             return None
-        size = dataset_size(self.unlabeled_dataset)
-        world, rank = self.args.world_size, self.args.process_index
-        global_batch = self.unlabeled_batch_size * world
-        per_epoch = size // global_batch
-        # Unlabeled epochs are numbered downward from -1, apart from any labelled permutation (as in the loop).
-        order = epoch_order(size, self.args.seed, -1 - k // per_epoch)
-        start = (k % per_epoch) * global_batch
-        local = shard(order[start:start + global_batch], rank, world)
+        world = self.args.world_size
+        local = unlabeled_indices(dataset_size(self.unlabeled_dataset), self.unlabeled_batch_size * world, k,
+                                  seed=self.args.seed, rank=self.args.process_index, world=world)
         return self._prepare_inputs(take(self.unlabeled_dataset, local.tolist(), self.data_collator))
 
     def training_step(self, model: nn.Module, inputs: Mapping[str, Any], num_items_in_batch=None) -> torch.Tensor:
@@ -178,7 +172,7 @@ class AdversarialTrainer(Trainer):
                 step=self.state.global_step,
                 generator=step_generator(self.args.seed, self.args.process_index, k, self.args.device),
             )
-        procs = _Processes(self.accelerator)
+        procs = Processes(self.accelerator)
         if procs.distributed and self.accelerator.sync_gradients:
             params = [p for p in self.model.parameters() if p.requires_grad]
             combine_gradients(params, 1.0 / procs.world, procs)
@@ -206,8 +200,8 @@ class AdversarialTrainer(Trainer):
         super().log(logs, *args, **kwargs)
 
     def compute_loss(self, model: nn.Module, inputs: Mapping[str, Any], return_outputs: bool = False, num_items_in_batch=None):
-        """Clean cross-entropy through the surface (used by ``evaluate``/``predict``; training uses :meth:`training_step`)."""
+        """The surface's clean loss (cross-entropy for a classifier), used by ``evaluate``/``predict``."""
         surface = self.surface(model)
         logits = surface.logits(surface.inputs(inputs), inputs)
-        loss = F.cross_entropy(logits, surface.labels(inputs))
+        loss = surface.loss(logits, surface.labels(inputs), reduction="mean")
         return (loss, {"logits": logits}) if return_outputs else loss
