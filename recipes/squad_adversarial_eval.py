@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from textadv.qa.features import WindowSettings
     from textadv.qa.squad import original_id, read_squad, write_squad
     from textadv.qa.systems import load_system
-    from textadv.report.io import finish_run, prepare_run_dir, write_text
+    from textadv.report.io import write_text
+    from textadv.report.runs import open_run
     from textadv.report.markdown import table
 
     if args.limit is not None and args.limit <= 0:
@@ -98,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.input} holds no original questions (every id is a variant '<orig_id>-<tag>')")
     # a missing or non-QA model, or bad window sizes, fail here, before the output is touched
     load_system(args.model, settings=WindowSettings(args.max_seq_length, args.doc_stride))
-    output = prepare_run_dir(args.output, overwrite=args.overwrite)  # inputs are checked; now touch the output
+    run = open_run(args.output, "squad-adversarial-eval", overwrite=args.overwrite, flag="--output")
+    output = run.start({"settings": {k: str(v) if v is not None and not isinstance(v, (int, float, bool, list))
+                                      else v for k, v in vars(args).items()}})  # inputs are checked; now touch the output
 
     questions_file = output / "questions.json"
     write_squad(originals, questions_file)
@@ -126,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     write_text(output / "summary.md", f"# {args.model} on {args.input}\n\n"
                f"{len(originals)} original questions, seed {args.seed}"
                + (f", budget {args.budget} queries per question" if args.budget else "") + "\n\n" + summary)
-    finish_run(output, {"input": str(args.input), "model": args.model, "seed": args.seed, "limit": args.limit,
+    run.finish({"input": str(args.input), "model": args.model, "seed": args.seed, "limit": args.limit,
                         "budget": args.budget, "modes": per_mode})
     return 0
 

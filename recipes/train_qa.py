@@ -138,7 +138,8 @@ def run(args) -> int:
 
     from textadv import assets
     from textadv.qa.features import WindowSettings, encode_windows
-    from textadv.report.io import finish_run, prepare_run_dir, read_json, save_torch, write_json
+    from textadv.report.io import read_json, save_torch, write_json
+    from textadv.report.runs import open_run
     from textadv.train.seed import epoch_generator, seed_everything
 
     check_args(args)
@@ -165,7 +166,8 @@ def run(args) -> int:
         if changed:
             raise ValueError(f"--resume with different settings than the run in {output_dir}: {', '.join(changed)}")
         recorded["shortened"] = list(previous.get("shortened", []))
-    prepare_run_dir(output_dir, resume=args.resume, overwrite=args.overwrite)
+    run = open_run(output_dir, "train-qa", resume=args.resume, overwrite=args.overwrite, flag="--output-dir")
+    run.start({"settings": json.loads(json.dumps(recorded, default=str))})
     write_json(output_dir / "train_settings.json", recorded)
 
     seed_everything(args.seed)
@@ -246,7 +248,7 @@ def run(args) -> int:
     metrics = {"steps": step, "loss_first": sum(first) / len(first), "loss_last": sum(last) / len(last),
                "losses": losses, "seconds": time.time() - start, **{k: recorded[k] for k in
                ("questions", "paragraphs", "windows", "answers_in_window")}}
-    finish_run(output_dir, metrics)
+    run.finish(metrics)
     print(json.dumps({k: v for k, v in metrics.items() if k != "losses"}), flush=True)
     return 0
 

@@ -17,17 +17,19 @@ Every input (data, predictions file, model) is read and checked before the outpu
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..qa.metrics import AdversarialOutcome, adversarial_outcomes, score_questions, summarize
 from ..qa.squad import SquadQuestion, load_questions, original_id
-from ..report.io import finish_run, prepare_run_dir, write_json, write_text
+from ..report.io import write_json, write_text
+from ..report.runs import open_run
 from ..report.markdown import table
 from ..report.plots import plot_grouped_bars
 
@@ -208,7 +210,8 @@ def run_squad_eval(settings: SquadEvalSettings) -> dict:
     examples = _examples(outcomes, by_id, predictions, settings.examples, settings.seed)
     metrics.update(system=system_name, data=str(settings.data), seed=settings.seed)
 
-    prepare_run_dir(output, overwrite=settings.overwrite)
+    run = open_run(output, "squad-eval", overwrite=settings.overwrite)
+    run.start({"settings": json.loads(json.dumps(asdict(settings), default=str))})
     write_json(output / "predictions.json", {q.id: predictions.get(q.id, "") for q in questions
                                              if q.id in predictions})
     write_text(output / "report.md", render_report(metrics, examples, system=system_name, data=settings.data))
@@ -218,5 +221,5 @@ def run_squad_eval(settings: SquadEvalSettings) -> dict:
         bars["F1"][name] = s["adversarial"]["f1"]
     plot_grouped_bars(bars, output / "scores.png", ylabel="score (%)", ymax=100,
                       title=f"{Path(str(system_name)).name} on {Path(str(settings.data)).name}")
-    finish_run(output, metrics)
+    run.finish(metrics)
     return metrics
