@@ -30,11 +30,8 @@ REVIEWS = [("a warm, funny and moving film", "pos"), ("the best movie of the yea
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(single_thread):
+    """Small runs throughout: see ``single_thread`` in tests/conftest.py."""
 
 
 def tree(path: Path) -> dict:

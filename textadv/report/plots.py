@@ -27,12 +27,7 @@ def plot_accuracy_vs_eps(curves: Mapping[str, Mapping[float, float]], path: Path
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    return Path(path)
+    return _save(fig, ax, path, title)
 
 
 def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], path: PathLike, *, ylabel: str = "",
@@ -66,6 +61,11 @@ def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], path: PathLike,
         ax.set_ylim(0, ymax)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
+    return _save(fig, ax, path, title)
+
+
+def _save(fig, ax, path: PathLike, title: str) -> Path:
+    """Title, tight layout and an atomic PNG write: the last steps of every plot here."""
     if title:
         ax.set_title(title)
     fig.tight_layout()
