@@ -8,6 +8,7 @@ versions with ``pip install -r bench/requirements.txt``.
 
     python bench/attacks.py [--batch 256] [--repeats 7] [--pgd-repeats 3] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,16 @@ EPS, STEP, STEPS = 0.3, 0.01, 40
 def small_cnn() -> torch.nn.Module:
     """A LeNet-sized CNN for 1×28×28 inputs (two 5×5 convolutions, two linear layers)."""
     return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(32 * 4 * 4, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10),
+        torch.nn.Conv2d(1, 16, 5),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 4 * 4, 100),
+        torch.nn.ReLU(),
+        torch.nn.Linear(100, 10),
     )
 
 
@@ -85,13 +93,24 @@ def art_attacks(model, x, y) -> Dict[str, Callable]:
     from art.estimators.classification import PyTorchClassifier
 
     clf = PyTorchClassifier(
-        model, loss=torch.nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
-        clip_values=(0.0, 1.0), device_type="cpu",
+        model,
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=(1, 28, 28),
+        nb_classes=10,
+        clip_values=(0.0, 1.0),
+        device_type="cpu",
     )
     batch = len(x)
     fgsm = FastGradientMethod(clf, norm=np.inf, eps=EPS, batch_size=batch)
     pgd = ProjectedGradientDescent(
-        clf, norm=np.inf, eps=EPS, eps_step=STEP, max_iter=STEPS, num_random_init=1, batch_size=batch, verbose=False,
+        clf,
+        norm=np.inf,
+        eps=EPS,
+        eps_step=STEP,
+        max_iter=STEPS,
+        num_random_init=1,
+        batch_size=batch,
+        verbose=False,
     )
     xn, yn = x.numpy(), y.numpy()
     # ART works in NumPy: the conversions are part of what its users pay, so they are timed too

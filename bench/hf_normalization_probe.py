@@ -9,6 +9,7 @@ of the two modes and the relative size of ε = 5 in each.
 Run: HF_HUB_OFFLINE=1 python bench/hf_normalization_probe.py [N=400]
 This measurement is why `--normalization scale` is the default for Hugging Face models.
 """
+
 import sys
 import time
 
@@ -23,16 +24,20 @@ hf, tok = text.load_hf_classifier(None, 2)
 freq = text.word_frequencies(tok, data.train.texts + data.unlabeled)
 collate = text.TextCollator(text.pad_id_of(tok))
 
+
 def features(model, texts, labels):
     ex = text.encode_examples(tok, texts, labels, 48)
     out = []
     with torch.no_grad():
         for i in range(0, len(ex), 50):
-            b = collate(ex[i:i + 50])
-            h = model.model.base_model(inputs_embeds=model.embed(b["input_ids"]), attention_mask=b["attention_mask"]).last_hidden_state
+            b = collate(ex[i : i + 50])
+            h = model.model.base_model(
+                inputs_embeds=model.embed(b["input_ids"]), attention_mask=b["attention_mask"]
+            ).last_hidden_state
             m = b["attention_mask"].unsqueeze(-1).float()
             out.append((h * m).sum(1) / m.sum(1))
     return torch.cat(out)
+
 
 feats = {}
 for mode in ("scale", "miyato"):
@@ -46,6 +51,8 @@ for mode in ("scale", "miyato"):
     s = model.embed(b["input_ids"]) * b["attention_mask"].unsqueeze(-1)
     rel = 5.0 * model.embedding.eps_scale() / s.flatten(1).norm(dim=1).mean().item()
     feats[mode] = xte
-    print(f"{mode:7s} probe test accuracy {acc:.3f} (n={n}); eps=5 is {100 * rel:.1f}% of the mean sequence norm; {time.time() - t:.0f}s")
+    print(
+        f"{mode:7s} probe test accuracy {acc:.3f} (n={n}); eps=5 is {100 * rel:.1f}% of the mean sequence norm; {time.time() - t:.0f}s"
+    )
 cos = torch.nn.functional.cosine_similarity(feats["scale"], feats["miyato"], dim=1)
 print(f"cosine(scale features, miyato features): mean {cos.mean():.3f}")

@@ -13,6 +13,7 @@ interrupted benchmark); the table of mean ± std over the complete runs is print
 ``--ensemble`` trains seed s against the static ``none`` models of the two other seeds and adds a
 black-box evaluation from ``none`` of seed s (a model it never saw) for every method.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,14 +63,27 @@ def transfer_baselines(root: Path, names) -> dict:
             cache = path / "transfer.json"
             if not cache.is_file():
                 settings = saved_config(path)["settings"]
-                test = load_images(settings["dataset"], seed=settings["seed"], test_fraction=settings["test_fraction"]).test
-                loader = Batches({k: v[:EVAL["eval_examples"]] for k, v in test.items()}, 250)
+                test = load_images(
+                    settings["dataset"], seed=settings["seed"], test_fraction=settings["test_fraction"]
+                ).test
+                loader = Batches({k: v[: EVAL["eval_examples"]] for k, v in test.items()}, 250)
                 source, target = ImageSurface(load_model(source_dir)), ImageSurface(load_model(path))
                 torch.manual_seed(0)
-                write_json(cache, {attack: transfer_accuracy(source, target, loader,
-                                                             AttackSpec(attack, steps=40, step_size=0.01),
-                                                             eps_values=[0.3], seed=settings["seed"], progress=False)
-                                   for attack in ("fgsm", "pgd")})
+                write_json(
+                    cache,
+                    {
+                        attack: transfer_accuracy(
+                            source,
+                            target,
+                            loader,
+                            AttackSpec(attack, steps=40, step_size=0.01),
+                            eps_values=[0.3],
+                            seed=settings["seed"],
+                            progress=False,
+                        )
+                        for attack in ("fgsm", "pgd")
+                    },
+                )
             out[name].append(read_json(cache))
     return out
 
@@ -99,32 +113,49 @@ def main() -> None:
                 ensure(root, name, seed)
         for seed in args.seeds if args.ensemble else ():
             others = [str(run_dir(root, "none", s)) for s in (0, 1, 2) if s != seed]
-            ensure(root, "ensemble", seed, ensemble_sources=tuple(others), transfer_from=str(run_dir(root, "none", seed)))
-    results = {adv: [read_json(p / "metrics.json") for p in sorted(root.glob(f"{adv}-seed*")) if is_complete(p)]
-               for adv in ["none", "fgsm", "pgd", *VARIANTS, "ensemble"]}
+            ensure(
+                root, "ensemble", seed, ensemble_sources=tuple(others), transfer_from=str(run_dir(root, "none", seed))
+            )
+    results = {
+        adv: [read_json(p / "metrics.json") for p in sorted(root.glob(f"{adv}-seed*")) if is_complete(p)]
+        for adv in ["none", "fgsm", "pgd", *VARIANTS, "ensemble"]
+    }
     rows = []
     for adv, runs in results.items():
         if not runs:
             continue
-        rows.append({
-            "training": adv, "seeds": len(runs),
-            "clean": summarise([r["clean_accuracy"] for r in runs]),
-            "FGSM ε=0.1": summarise([r["fgsm"].get("0.1") for r in runs]),
-            "FGSM ε=0.3": summarise([r["fgsm"]["0.3"] for r in runs]),
-            "PGD-40 ε=0.1": summarise([r["pgd"].get("0.1") for r in runs]),
-            "PGD-40 ε=0.3": summarise([r["pgd"]["0.3"] for r in runs]),
-            "DeepFool ρ_adv": summarise([r["deepfool_rho"]["mean"] for r in runs]),
-            "FGSM ρ": summarise([r["fgsm_rho"]["mean"] for r in runs]),
-            "FGSM flips": summarise([r["fgsm_rho"]["fooled"] for r in runs]),
-            "train s": summarise([r["train"]["seconds"] for r in runs]),
-        })
+        rows.append(
+            {
+                "training": adv,
+                "seeds": len(runs),
+                "clean": summarise([r["clean_accuracy"] for r in runs]),
+                "FGSM ε=0.1": summarise([r["fgsm"].get("0.1") for r in runs]),
+                "FGSM ε=0.3": summarise([r["fgsm"]["0.3"] for r in runs]),
+                "PGD-40 ε=0.1": summarise([r["pgd"].get("0.1") for r in runs]),
+                "PGD-40 ε=0.3": summarise([r["pgd"]["0.3"] for r in runs]),
+                "DeepFool ρ_adv": summarise([r["deepfool_rho"]["mean"] for r in runs]),
+                "FGSM ρ": summarise([r["fgsm_rho"]["mean"] for r in runs]),
+                "FGSM flips": summarise([r["fgsm_rho"]["fooled"] for r in runs]),
+                "train s": summarise([r["train"]["seconds"] for r in runs]),
+            }
+        )
     text = table(rows)
     if results["ensemble"]:
-        transfer = [{"training": name, "transfer FGSM ε=0.3": summarise([r["fgsm"]["0.3"] for r in runs]),
-                     "transfer PGD-40 ε=0.3": summarise([r["pgd"]["0.3"] for r in runs])}
-                    for name, runs in transfer_baselines(root, [n for n in results if n not in ("none", "ensemble")]).items()]
-        transfer.append({"training": "ensemble", "transfer FGSM ε=0.3": summarise([r["transfer"]["fgsm"]["0.3"] for r in results["ensemble"]]),
-                         "transfer PGD-40 ε=0.3": summarise([r["transfer"]["pgd"]["0.3"] for r in results["ensemble"]])})
+        transfer = [
+            {
+                "training": name,
+                "transfer FGSM ε=0.3": summarise([r["fgsm"]["0.3"] for r in runs]),
+                "transfer PGD-40 ε=0.3": summarise([r["pgd"]["0.3"] for r in runs]),
+            }
+            for name, runs in transfer_baselines(root, [n for n in results if n not in ("none", "ensemble")]).items()
+        ]
+        transfer.append(
+            {
+                "training": "ensemble",
+                "transfer FGSM ε=0.3": summarise([r["transfer"]["fgsm"]["0.3"] for r in results["ensemble"]]),
+                "transfer PGD-40 ε=0.3": summarise([r["transfer"]["pgd"]["0.3"] for r in results["ensemble"]]),
+            }
+        )
         text += "\n" + table(transfer)
     write_text(root / "table.md", text)
     print(text)

@@ -15,6 +15,7 @@ equal to 1e-6. Prints both times (best of ``--repeats`` for textadv, one pass of
 ratio, in wall-clock and in CPU time (all threads of the process). On a machine shared with
 other jobs wall-clock times swing a lot; the CPU times and the ratio of one run are steadier.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,15 +74,21 @@ def main() -> None:
     same = (top.indices.numpy() == ref_idx).all(axis=1)
     close = np.abs(top.scores.numpy() - ref_cos).max(axis=1) <= 1e-6
     agree = same | close
-    print(f"GloVe {v:,} x {d}, {args.queries} query words (seed {args.seed}), k={args.k}, "
-          f"{torch.get_num_threads()} torch threads")
+    print(
+        f"GloVe {v:,} x {d}, {args.queries} query words (seed {args.seed}), k={args.k}, "
+        f"{torch.get_num_threads()} torch threads"
+    )
     print(f"normalise rows once:  {t_norm:8.3f} s")
-    print(f"textadv cosine_topk:  {t_textadv:8.3f} s wall, {c_textadv:7.3f} s CPU "
-          f"(best of {args.repeats}: {', '.join(f'{x:.3f}' for x in times)})")
+    print(
+        f"textadv cosine_topk:  {t_textadv:8.3f} s wall, {c_textadv:7.3f} s CPU "
+        f"(best of {args.repeats}: {', '.join(f'{x:.3f}' for x in times)})"
+    )
     print(f"numpy loop:           {t_loop:8.3f} s wall, {c_loop:7.3f} s CPU")
     print(f"ratio loop/textadv:   {t_loop / t_textadv:8.1f}x wall, {c_loop / c_textadv:5.1f}x CPU")
-    print(f"agreement: {int(same.sum())}/{len(rows)} identical neighbour lists, "
-          f"{int(agree.sum())}/{len(rows)} identical or equal to 1e-6 in cosine")
+    print(
+        f"agreement: {int(same.sum())}/{len(rows)} identical neighbour lists, "
+        f"{int(agree.sum())}/{len(rows)} identical or equal to 1e-6 in cosine"
+    )
     word = glove.vocab[rows[0]]
     print(f"example: {word!r} -> {[glove.vocab[i] for i in top.indices[0].tolist()]}")
     if not agree.all():

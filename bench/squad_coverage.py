@@ -8,6 +8,7 @@ to judge.
     python bench/squad_coverage.py [--data ../shared/data/squad/dev-v1.1.json] [--samples 50] [--seed 0] \\
         [--threads 1] [--markdown samples.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,10 +48,14 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     n = len(questions)
     covered = sum(1 for c in result.candidates if c)
-    lines = [f"questions: {n:,}; with at least one AddSent candidate: {covered:,} (coverage {covered / n:.3f}); "
-             f"candidates: {sum(len(c) for c in result.candidates):,}; wall time {seconds:.0f} s "
-             f"({n / seconds:.1f} questions/s, {args.threads} thread(s), model loading included)", "",
-             "| gold answer type | questions | coverage |", "|---|---:|---:|"]
+    lines = [
+        f"questions: {n:,}; with at least one AddSent candidate: {covered:,} (coverage {covered / n:.3f}); "
+        f"candidates: {sum(len(c) for c in result.candidates):,}; wall time {seconds:.0f} s "
+        f"({n / seconds:.1f} questions/s, {args.threads} thread(s), model loading included)",
+        "",
+        "| gold answer type | questions | coverage |",
+        "|---|---:|---:|",
+    ]
     by_type = Counter(result.answer_types)
     covered_by_type = Counter(t for t, c in zip(result.answer_types, result.candidates) if c)
     for kind, count in by_type.most_common():
@@ -71,8 +76,9 @@ def main() -> None:
     for k, i in enumerate(picked, start=1):
         cands = result.candidates[i]
         c = cands[rng.randrange(len(cands))]
-        table.append(f"| {k} | {_cell(questions[i].question)} | {_cell(questions[i].answers[0].text)} "
-                     f"| {_cell(c.sentence)} |")
+        table.append(
+            f"| {k} | {_cell(questions[i].question)} | {_cell(questions[i].answers[0].text)} | {_cell(c.sentence)} |"
+        )
     print("\n".join(table))
     if args.markdown:
         from textadv.report.io import write_text

@@ -13,6 +13,7 @@ It prints questions per second, the ratio AddSent / spaCy, and the linear extrap
 
     python bench/squad_generation.py [--data ../shared/data/squad/dev-v1.1.json] [--questions 1000] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,12 +91,15 @@ def main() -> None:
 
     n = len(questions)
     print(f"spaCy alone : {spacy_s:6.1f} s  {n / spacy_s:6.1f} questions/s")
-    print(f"AddSent     : {addsent_s:6.1f} s  {n / addsent_s:6.1f} questions/s  "
-          f"({addsent_s / spacy_s:.2f}x spaCy alone; "
-          f"coverage {result.coverage:.3f}, {sum(len(c) for c in result.candidates)} candidates)")
+    print(
+        f"AddSent     : {addsent_s:6.1f} s  {n / addsent_s:6.1f} questions/s  "
+        f"({addsent_s / spacy_s:.2f}x spaCy alone; "
+        f"coverage {result.coverage:.3f}, {sum(len(c) for c in result.candidates)} candidates)"
+    )
     full = DEV_QUESTIONS / n * addsent_s + setup
-    print(f"extrapolated to the dev set ({DEV_QUESTIONS:,} questions): {full / 60:.1f} min including setup "
-          f"(goal < 5 min)")
+    print(
+        f"extrapolated to the dev set ({DEV_QUESTIONS:,} questions): {full / 60:.1f} min including setup (goal < 5 min)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ machine read ``uptime`` before trusting absolute times (the ratios are more robu
 On a busy shared machine, ``--threads 1 --clock cpu`` measures CPU time rather than wall time:
 multi-threaded ops stall when a thread is descheduled, which inflates wall times at random.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,11 @@ GOALS = {"at": 2.1, "vat": 2.8}
 # is a call of its own (it yields ∇ₓ), the other terms join one final backward; VAT's power
 # iteration is an input-only traversal.
 EXPECTED_PASSES = {
-    "none": (1, 1, 1), "random": (2, 2, 1), "at": (2, 2, 2), "vat": (3, 3, 1), "at+vat": (4, 4, 2),
+    "none": (1, 1, 1),
+    "random": (2, 2, 1),
+    "at": (2, 2, 2),
+    "vat": (3, 3, 1),
+    "at+vat": (4, 4, 2),
 }
 OBJECTIVES = ("none", "random", "at", "vat", "at+vat")
 
@@ -58,7 +63,13 @@ def lstm_case(batch: int, length: int, vocab: int, emb: int, hidden: int, seed: 
     model = LSTMClassifier(LSTMConfig(vocab, 2, embedding_dim=emb, hidden_size=hidden, dense_size=30), counts)
     ids = torch.randint(2, vocab, (batch, length))
     # hook target: the dense layer after the LSTM sits on every pass's path
-    return model, ids, model.dense, model.dense.weight, f"LSTM vocab {vocab}, emb {emb}, hidden {hidden}, batch {batch}, T {length}"
+    return (
+        model,
+        ids,
+        model.dense,
+        model.dense.weight,
+        f"LSTM vocab {vocab}, emb {emb}, hidden {hidden}, batch {batch}, T {length}",
+    )
 
 
 def minilm_case(batch: int, length: int, seed: int):
@@ -99,7 +110,9 @@ def library_steps(model, batch) -> Dict[str, Callable[[], None]]:
     try:
         import smart_pytorch
 
-        losses["smart-pytorch vat"] = smart_pytorch.SMARTLoss(eval_fn=classify, loss_fn=smart_pytorch.kl_loss, num_steps=1)
+        losses["smart-pytorch vat"] = smart_pytorch.SMARTLoss(
+            eval_fn=classify, loss_fn=smart_pytorch.kl_loss, num_steps=1
+        )
     except ImportError:
         print("smart-pytorch not installed: skipped (pip install --no-deps -r bench/requirements.txt)")
     try:
@@ -114,6 +127,7 @@ def library_steps(model, batch) -> Dict[str, Callable[[], None]]:
         print("vat-pytorch not installed: skipped (pip install --no-deps -r bench/requirements.txt)")
     steps = {}
     for name, regulariser in losses.items():
+
         def step(regulariser=regulariser):
             x = model.embed(batch["input_ids"])
             logits = model.classify(x, mask)
@@ -138,7 +152,11 @@ def count_passes(step: Callable[[], None], layer: torch.nn.Module, weight: torch
         counts[2] += 1
         return grad
 
-    handles = [layer.register_forward_hook(on_forward), layer.register_full_backward_hook(on_backward), weight.register_hook(on_weight)]
+    handles = [
+        layer.register_forward_hook(on_forward),
+        layer.register_full_backward_hook(on_backward),
+        weight.register_hook(on_weight),
+    ]
     try:
         step()
     finally:
@@ -147,7 +165,9 @@ def count_passes(step: Callable[[], None], layer: torch.nn.Module, weight: torch
     return tuple(counts)
 
 
-def measure(steps: Dict[str, Callable[[], None]], repeats: int, clock: Callable[[], float] = time.perf_counter) -> Dict[str, float]:
+def measure(
+    steps: Dict[str, Callable[[], None]], repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> Dict[str, float]:
     """Median seconds per step: one warm-up call each, then ``repeats`` interleaved rounds."""
     for step in steps.values():
         step()
@@ -178,8 +198,12 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", default="lstm,minilm")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall: perf_counter; cpu: this process's CPU time (with --threads 1, robust to other jobs on a shared machine)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: perf_counter; cpu: this process's CPU time (with --threads 1, robust to other jobs on a shared machine)",
+    )
     parser.add_argument("--eps", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lstm-batch", type=int, default=32)
@@ -194,17 +218,25 @@ def main() -> int:
         parser.error("--repeats must be >= 1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock, {args.repeats} interleaved repeats, eps {args.eps}; "
-          f"load average {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock, {args.repeats} interleaved repeats, eps {args.eps}; "
+        f"load average {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores"
+    )
     for kind in args.models.split(","):
         if kind == "lstm":
-            model, ids, layer, weight, title = lstm_case(args.lstm_batch, args.lstm_length, args.lstm_vocab, args.lstm_emb, args.lstm_hidden, args.seed)
+            model, ids, layer, weight, title = lstm_case(
+                args.lstm_batch, args.lstm_length, args.lstm_vocab, args.lstm_emb, args.lstm_hidden, args.seed
+            )
         elif kind == "minilm":
             model, ids, layer, weight, title = minilm_case(args.minilm_batch, args.minilm_length, args.seed)
         else:
             parser.error(f"unknown model {kind!r}; choose from lstm, minilm")
         model.train()
-        batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": torch.randint(0, 2, (ids.shape[0],))}
+        batch = {
+            "input_ids": ids,
+            "attention_mask": torch.ones_like(ids),
+            "labels": torch.randint(0, 2, (ids.shape[0],)),
+        }
         steps = objective_steps(model, batch, args.eps, args.seed)
         passes = {name: count_passes(step, layer, weight) for name, step in steps.items()}
         clock = time.process_time if args.clock == "cpu" else time.perf_counter

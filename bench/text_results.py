@@ -10,6 +10,7 @@ is complete (its metrics.json exists) is read back, not re-run. The table (mean 
 test error over the seeds that finished) is printed and written to ``--table`` next to Miyato et al.'s
 Rotten Tomatoes row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ def main(argv=None) -> int:
     parser.add_argument("--epsilon", type=float, default=1.0, help="ε of the random/at/vat terms (normalised units)")
     parser.add_argument("--eval-eps", type=float, nargs="+", default=[1.0, 5.0])
     parser.add_argument("--pgd-steps", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)"
+    )
     parser.add_argument("--table", default=None, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
 
@@ -49,15 +52,25 @@ def main(argv=None) -> int:
             run_dir = root / f"{adv}-seed{seed}"
             if not is_complete(run_dir):
                 started = time.time()
-                config = FinetuneConfig(adv=adv, seed=seed, epochs=args.epochs, epsilon=args.epsilon, eval_eps=tuple(args.eval_eps),
-                                        pgd_steps=args.pgd_steps, progress=False)
+                config = FinetuneConfig(
+                    adv=adv,
+                    seed=seed,
+                    epochs=args.epochs,
+                    epsilon=args.epsilon,
+                    eval_eps=tuple(args.eval_eps),
+                    pgd_steps=args.pgd_steps,
+                    progress=False,
+                )
                 finetune(config, str(run_dir), overwrite=True)
                 print(f"[{time.strftime('%H:%M:%S')}] {adv} seed {seed}: {time.time() - started:.0f} s", flush=True)
             metrics = read_json(run_dir / "metrics.json")
             results[adv].append(metrics)
             t = metrics["test"]
-            print(f"{adv:7s} seed {seed}: error {100 * t['clean_error']:.2f}%  "
-                  + " ".join(f"pgd@{e}={a:.3f}" for e, a in t.get("pgd_accuracy", {}).items()), flush=True)
+            print(
+                f"{adv:7s} seed {seed}: error {100 * t['clean_error']:.2f}%  "
+                + " ".join(f"pgd@{e}={a:.3f}" for e, a in t.get("pgd_accuracy", {}).items()),
+                flush=True,
+            )
 
     rows = []
     for adv in args.advs:
@@ -66,9 +79,13 @@ def main(argv=None) -> int:
             continue
         errors = [100 * m["test"]["clean_error"] for m in runs]
         std = statistics.stdev(errors) if len(errors) > 1 else float("nan")
-        row = {"objective": adv, "test error % (mean ± std)": f"{statistics.mean(errors):.2f} ± {std:.2f}",
-               "seeds": len(errors), "per seed": " ".join(f"{e:.2f}" for e in errors),
-               "Miyato et al. RT": "–" if MIYATO_RT[adv] is None else f"{MIYATO_RT[adv]:.1f}"}
+        row = {
+            "objective": adv,
+            "test error % (mean ± std)": f"{statistics.mean(errors):.2f} ± {std:.2f}",
+            "seeds": len(errors),
+            "per seed": " ".join(f"{e:.2f}" for e in errors),
+            "Miyato et al. RT": "–" if MIYATO_RT[adv] is None else f"{MIYATO_RT[adv]:.1f}",
+        }
         for eps in runs[0]["test"].get("pgd_accuracy", {}):
             accs = [m["test"]["pgd_accuracy"][eps] for m in runs]
             row[f"PGD ε={eps} acc."] = f"{statistics.mean(accs):.3f}"

@@ -9,6 +9,7 @@ Frequencies are counted on the training split plus the unlabeled text (never on 
 
 ``--tokenizer`` takes ``minilm`` (the packaged MiniLM), a hub id or a local directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,15 +18,21 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="rotten_tomatoes", help="rotten_tomatoes, a hub id, or a local csv/tsv/jsonl file")
-    p.add_argument("--hub", action="store_true", help="load rotten_tomatoes from the hub instead of the packaged corpus")
+    p.add_argument(
+        "--dataset", default="rotten_tomatoes", help="rotten_tomatoes, a hub id, or a local csv/tsv/jsonl file"
+    )
+    p.add_argument(
+        "--hub", action="store_true", help="load rotten_tomatoes from the hub instead of the packaged corpus"
+    )
     p.add_argument("--hub-config", default=None)
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="label")
     p.add_argument("--test-file", default=None)
     p.add_argument("--unlabeled", default="default", help="'default', 'none', or a .txt/.csv/.jsonl file")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation/test split (default 0)")
-    p.add_argument("--tokenizer", default="lstm", help="'lstm' (word vocabulary), 'minilm', a hub id or a local directory")
+    p.add_argument(
+        "--tokenizer", default="lstm", help="'lstm' (word vocabulary), 'minilm', a hub id or a local directory"
+    )
     p.add_argument("--min-count", type=int, default=2, help="LSTM: words seen fewer times map to <unk> (default 2)")
     p.add_argument("--max-size", type=int, default=None, help="LSTM: keep at most this many rows")
     p.add_argument("--output", required=True, help="file to write")
@@ -38,16 +45,24 @@ def main(argv=None) -> int:
 
     try:
         data = text.load_text_classification(
-            args.dataset, text_column=args.text_column, label_column=args.label_column, seed=args.split_seed,
-            test_file=args.test_file, unlabeled=args.unlabeled, hub=args.hub, hub_config=args.hub_config,
+            args.dataset,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            seed=args.split_seed,
+            test_file=args.test_file,
+            unlabeled=args.unlabeled,
+            hub=args.hub,
+            hub_config=args.hub_config,
         )
         texts = data.train.texts + data.unlabeled
         if args.tokenizer == "lstm":
             vocab = text.Vocabulary.build(texts, min_count=args.min_count, max_size=args.max_size)
             vocab.save(args.output)
             rows, total, unk = len(vocab), sum(vocab.counts), vocab.counts[text.UNK_ID]
-            print(f"{rows} rows; {total} word tokens from {len(data.train)} training and {len(data.unlabeled)} unlabeled texts; "
-                  f"<unk> {100 * unk / max(total, 1):.1f}% -> {args.output}")
+            print(
+                f"{rows} rows; {total} word tokens from {len(data.train)} training and {len(data.unlabeled)} unlabeled texts; "
+                f"<unk> {100 * unk / max(total, 1):.1f}% -> {args.output}"
+            )
         else:
             from transformers import AutoTokenizer
 

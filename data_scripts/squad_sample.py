@@ -8,6 +8,7 @@ so the sample's questions have official AddSent / AddOneSent variants to compare
     python data_scripts/squad_sample.py --dev ../shared/data/squad/dev-v1.1.json \\
         --addsent ../shared/data/squad/sample1k-HCVerifyAll.json --output textadv/qa/data/squad_sample.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,10 @@ import sys
 PARAGRAPHS = (("Super_Bowl_50", 0), ("Nikola_Tesla", 9), ("Amazon_rainforest", 5))
 ATTRIBUTION = {
     "source": "SQuAD v1.1 development set (Rajpurkar, Zhang, Lopyrev & Liang 2016), "
-              "https://rajpurkar.github.io/SQuAD-explorer/; questions also covered by Jia & Liang (2017)'s "
-              "adversarial files",
+    "https://rajpurkar.github.io/SQuAD-explorer/; questions also covered by Jia & Liang (2017)'s "
+    "adversarial files",
     "license": "CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/); paragraphs from the Wikipedia "
-               "articles Super Bowl 50, Nikola Tesla and Amazon rainforest, by Wikipedia contributors",
+    "articles Super Bowl 50, Nikola Tesla and Amazon rainforest, by Wikipedia contributors",
 }
 
 

@@ -5,6 +5,7 @@
 Then ``nltk.data.path.insert(0, DIR)`` (or ``export NLTK_DATA=DIR``) makes ``nltk.corpus.wordnet``
 work. Idempotent: a second run finds the complete copy and does nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,9 @@ def main(argv=None) -> int:
     directory = ensure_wordnet(args.dir)
     from nltk.corpus import wordnet
 
-    print(f"WordNet {wordnet.get_version()} with {len(list(wordnet.all_synsets()))} synsets in {directory}/corpora/wordnet")
+    print(
+        f"WordNet {wordnet.get_version()} with {len(list(wordnet.all_synsets()))} synsets in {directory}/corpora/wordnet"
+    )
     print(f"use it with: export NLTK_DATA={directory}")
     return 0
 

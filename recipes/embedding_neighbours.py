@@ -10,6 +10,7 @@ Offline examples:
     python recipes/embedding_neighbours.py --checkpoints runs/none runs/at runs/vat \\
         --names baseline AT VAT --words good bad --pairs good:bad bad:good --output runs/neighbours
 """
+
 import sys
 
 from textadv.cli import recipe_main

@@ -10,6 +10,7 @@ pipeline itself, readable top to bottom, is :func:`textadv.jobs.finetune.finetun
 (config.json, checkpoint/, model/, neighbours.md, accuracy_vs_eps.png, report.md, metrics.json last).
 Several processes: ``torchrun --nproc_per_node 2 recipes/finetune_classifier.py ...``.
 """
+
 from __future__ import annotations
 
 import sys

@@ -10,6 +10,7 @@ pipeline itself is :func:`textadv.jobs.image.image_train` (textadv/jobs/image.py
 
 Several processes: ``torchrun --nproc_per_node 2 recipes/image_adversarial_training.py ...``.
 """
+
 import sys
 
 from textadv.cli import recipe_main

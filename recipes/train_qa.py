@@ -22,6 +22,7 @@ steps) with the same data order. A resumed run may be cut short with a smaller `
 linear schedule is then rebuilt so that it decays to 0 at the new last step, and ``train_settings.json``
 records the change under ``shortened`` (the step it was made at, the steps before and after).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,15 +40,26 @@ CHECKPOINT = "checkpoint"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--train", required=True, metavar="FILE",
-                        help="SQuAD v1.1 JSON file (or hub:squad) with the training questions")
-    parser.add_argument("--exclude", nargs="*", default=[], metavar="FILE",
-                        help="SQuAD files whose questions (their original ids) must stay unseen: every paragraph "
-                             "holding one of them is dropped from --train")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="train on at most this many questions (a seeded sample, whole paragraphs kept together)")
-    parser.add_argument("--model", default=None,
-                        help="hub id or local directory of the encoder (default: the packaged MiniLM)")
+    parser.add_argument(
+        "--train", required=True, metavar="FILE", help="SQuAD v1.1 JSON file (or hub:squad) with the training questions"
+    )
+    parser.add_argument(
+        "--exclude",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="SQuAD files whose questions (their original ids) must stay unseen: every paragraph "
+        "holding one of them is dropped from --train",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="train on at most this many questions (a seeded sample, whole paragraphs kept together)",
+    )
+    parser.add_argument(
+        "--model", default=None, help="hub id or local directory of the encoder (default: the packaged MiniLM)"
+    )
     parser.add_argument("--output-dir", required=True, metavar="DIR")
     parser.add_argument("--max-seq-length", type=int, default=384)
     parser.add_argument("--doc-stride", type=int, default=128, help="tokens shared by consecutive windows")
@@ -153,9 +165,13 @@ def run(args) -> int:
 
     output_dir = Path(args.output_dir)
     recorded = {k: v for k, v in vars(args).items() if k not in ("resume", "overwrite") and not callable(v)}
-    recorded.update(model=model_name, questions=len(questions), windows=len(windows),
-                    paragraphs=len({(q.title, q.context) for q in questions}),
-                    answers_in_window=int((windows.start_positions > 0).sum()))
+    recorded.update(
+        model=model_name,
+        questions=len(questions),
+        windows=len(windows),
+        paragraphs=len({(q.title, q.context) for q in questions}),
+        answers_in_window=int((windows.start_positions > 0).sum()),
+    )
     previous: dict = {}
     if args.resume:
         settings_file = output_dir / "train_settings.json"
@@ -178,8 +194,9 @@ def run(args) -> int:
         raise ValueError(f"model {model_name!r} has no question-answering variant: {first}") from None
     decay = [p for n, p in model.named_parameters() if not any(s in n for s in ("bias", "LayerNorm", "layer_norm"))]
     no_decay = [p for n, p in model.named_parameters() if any(s in n for s in ("bias", "LayerNorm", "layer_norm"))]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr
+    )
     steps_per_epoch = math.ceil(len(windows) / args.batch_size)
     total = math.ceil(steps_per_epoch * args.epochs)
     if args.max_steps is not None:
@@ -219,7 +236,7 @@ def run(args) -> int:
     while step < total:
         epoch, offset = divmod(step, steps_per_epoch)
         order = torch.randperm(len(windows), generator=epoch_generator(args.seed, epoch))
-        rows = order[offset * args.batch_size:(offset + 1) * args.batch_size]
+        rows = order[offset * args.batch_size : (offset + 1) * args.batch_size]
         batch = {k: v[rows] for k, v in windows.inputs.items()}
         batch.update({k: v[rows] for k, v in labels.items()})
         loss = model(**batch).loss
@@ -232,22 +249,39 @@ def run(args) -> int:
         losses.append(loss.item())
         bar.update(1)
         if step % args.log_every == 0 or step == total:
-            recent = losses[-args.log_every:]
-            print(f"step {step}/{total} epoch {epoch} loss {sum(recent) / len(recent):.4f} "
-                  f"lr {scheduler.get_last_lr()[0]:.2e} elapsed {time.time() - start:.0f}s", flush=True)
+            recent = losses[-args.log_every :]
+            print(
+                f"step {step}/{total} epoch {epoch} loss {sum(recent) / len(recent):.4f} "
+                f"lr {scheduler.get_last_lr()[0]:.2e} elapsed {time.time() - start:.0f}s",
+                flush=True,
+            )
         if step % args.save_every == 0 and step < total:
             save_safetensors(ckpt / "model.safetensors", model.state_dict())
-            save_torch(ckpt / "state.pt", {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                           "rng": torch.get_rng_state(), "step": step, "losses": losses, "total": total})
+            save_torch(
+                ckpt / "state.pt",
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": torch.get_rng_state(),
+                    "step": step,
+                    "losses": losses,
+                    "total": total,
+                },
+            )
     bar.close()
     model.eval()
     save_model(model, tokenizer, output_dir)
     shutil.rmtree(ckpt, ignore_errors=True)
-    first = losses[:args.log_every]
-    last = losses[-args.log_every:]
-    metrics = {"steps": step, "loss_first": sum(first) / len(first), "loss_last": sum(last) / len(last),
-               "losses": losses, "seconds": time.time() - start, **{k: recorded[k] for k in
-               ("questions", "paragraphs", "windows", "answers_in_window")}}
+    first = losses[: args.log_every]
+    last = losses[-args.log_every :]
+    metrics = {
+        "steps": step,
+        "loss_first": sum(first) / len(first),
+        "loss_last": sum(last) / len(last),
+        "losses": losses,
+        "seconds": time.time() - start,
+        **{k: recorded[k] for k in ("questions", "paragraphs", "windows", "answers_in_window")},
+    }
     run.finish(metrics)
     print(json.dumps({k: v for k, v in metrics.items() if k != "losses"}), flush=True)
     return 0

@@ -1,4 +1,5 @@
 """Shared test set-up: offline hub, deterministic torch, and the shared data folder."""
+
 import os
 from pathlib import Path
 

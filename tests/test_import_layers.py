@@ -6,6 +6,7 @@ of its own layer or above. ``core`` knows only tensors; ``surfaces`` build on it
 surfaces; the loop, evaluation and reports sit above objectives; the domain packages (text, images,
 neighbour analysis) above those; the jobs, commands and the command line at the top.
 """
+
 import ast
 from pathlib import Path
 
@@ -14,17 +15,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "textadv"
 
 LAYERS = {
-    "core": 0, "assets": 0,
+    "core": 0,
+    "assets": 0,
     "surfaces": 1,
     "objectives": 2,
     "report": 3,
-    "train": 4, "eval": 4,
-    "text": 5, "vision": 5,
+    "train": 4,
+    "eval": 4,
+    "text": 5,
+    "vision": 5,
     "analysis": 6,
     "qa": 6.5,  # the SQuAD domain reuses the neighbour search of analysis
     "jobs": 7,
     "commands": 8,
-    "cli": 9, "__main__": 9,
+    "cli": 9,
+    "__main__": 9,
 }
 
 
@@ -68,15 +73,19 @@ def test_imports_go_downwards(path):
     here = layer_of(path)
     if here == "__init__":
         return  # textadv/__init__.py: the package itself
-    upward = [f"line {line}: {here} (layer {LAYERS[here]}) imports {there} (layer {LAYERS.get(there)})"
-              for line, there in imported_packages(path)
-              if there != here and there in LAYERS and LAYERS[there] >= LAYERS[here]]
+    upward = [
+        f"line {line}: {here} (layer {LAYERS[here]}) imports {there} (layer {LAYERS.get(there)})"
+        for line, there in imported_packages(path)
+        if there != here and there in LAYERS and LAYERS[there] >= LAYERS[here]
+    ]
     assert not upward, "\n".join(upward)
 
 
 def test_the_checker_sees_relative_absolute_and_lazy_imports():
     # The rule must be able to fail: lazy imports from core up to train, jobs and text are all seen.
-    source = ("from .threat import Threat\n"
-              "def f():\n    from ..train.loop import train\n    from .. import jobs\n    import textadv.text.vocab\n")
+    source = (
+        "from .threat import Threat\n"
+        "def f():\n    from ..train.loop import train\n    from .. import jobs\n    import textadv.text.vocab\n"
+    )
     found = list(imported_packages(ROOT / "core" / "probe.py", source))
     assert found == [(1, "core"), (3, "train"), (4, "jobs"), (5, "text")]

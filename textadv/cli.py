@@ -4,6 +4,7 @@ Each subcommand lives in ``textadv.commands.<module>`` and exposes ``HELP`` (one
 ``add_arguments(parser)`` and ``run(args) -> int``. Heavy imports (transformers, spaCy) happen
 inside ``run`` so that ``textadv --help`` stays fast.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)  # a registered command that does not import is a bug: fail
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(
+            name, help=module.HELP, description=module.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        )
         module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
@@ -56,8 +58,9 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
 
 def recipe_main(module, prog: str, argv: Optional[Sequence[str]] = None) -> int:
     """The whole of a ``recipes/`` script: the subcommand's flags, parsed and run by :func:`run_module`."""
-    parser = argparse.ArgumentParser(prog=prog, description=module.HELP,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=module.HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     module.add_arguments(parser)
     return run_module(module, parser.parse_args(argv), prog)
 

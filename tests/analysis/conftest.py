@@ -1,4 +1,5 @@
 """Fixtures shared by the embedding-neighbour tests: the packaged GloVe table and WordNet antonyms, loaded once."""
+
 import pytest
 
 

@@ -4,6 +4,7 @@ The files are the ones the one checkpoint reader (:func:`textadv.text.checkpoint
 and the Hugging Face tokenizer read: ``model.safetensors``, ``textadv_model.json``, ``vocab.txt``,
 ``frequencies.txt`` and, for a Hugging Face model, ``config.json`` / ``tokenizer_config.json``.
 """
+
 import json
 import os
 
@@ -22,13 +23,26 @@ WORDS = ["<pad>", "<unk>", "good", "bad", "great", "awful", "film", "plot"]
 def lstm_dir(directory, kind="lstm"):
     rng = np.random.default_rng(0)
     directory.mkdir(parents=True)
-    save_file({"embedding.embedding.weight": rng.normal(size=(len(WORDS), 4)).astype(np.float32)},
-              str(directory / "model.safetensors"))
+    save_file(
+        {"embedding.embedding.weight": rng.normal(size=(len(WORDS), 4)).astype(np.float32)},
+        str(directory / "model.safetensors"),
+    )
     (directory / "vocab.txt").write_text("\n".join(WORDS) + "\n", encoding="utf-8")
     (directory / "frequencies.txt").write_text("\n".join(str(c) for c in range(1, len(WORDS) + 1)) + "\n")
-    (directory / "textadv_model.json").write_text(json.dumps({
-        "format_version": 1, "kind": kind, "embedding_key": "embedding.embedding.weight", "vocab_file": "vocab.txt",
-        "frequencies_file": "frequencies.txt", "normalization": "miyato", "uniform": False}), encoding="utf-8")
+    (directory / "textadv_model.json").write_text(
+        json.dumps(
+            {
+                "format_version": 1,
+                "kind": kind,
+                "embedding_key": "embedding.embedding.weight",
+                "vocab_file": "vocab.txt",
+                "frequencies_file": "frequencies.txt",
+                "normalization": "miyato",
+                "uniform": False,
+            }
+        ),
+        encoding="utf-8",
+    )
     return directory
 
 
@@ -65,9 +79,15 @@ def not_numbers(path):
 
 
 DAMAGE = [
-    ("model.safetensors", truncate), ("model.safetensors", garbage), ("model.safetensors", empty),
-    ("textadv_model.json", half_json), ("textadv_model.json", a_list), ("textadv_model.json", latin1),
-    ("textadv_model.json", empty), ("vocab.txt", latin1_words), ("frequencies.txt", latin1_words),
+    ("model.safetensors", truncate),
+    ("model.safetensors", garbage),
+    ("model.safetensors", empty),
+    ("textadv_model.json", half_json),
+    ("textadv_model.json", a_list),
+    ("textadv_model.json", latin1),
+    ("textadv_model.json", empty),
+    ("vocab.txt", latin1_words),
+    ("frequencies.txt", latin1_words),
     ("frequencies.txt", not_numbers),
 ]
 
@@ -84,15 +104,18 @@ def test_neighbours_names_the_damaged_file_in_one_line(tmp_path, capsys, name, d
     assert not out.exists()
 
 
-@pytest.mark.parametrize("name, damage", [("config.json", half_json), ("config.json", a_list),
-                                          ("tokenizer_config.json", half_json)])
+@pytest.mark.parametrize(
+    "name, damage", [("config.json", half_json), ("config.json", a_list), ("tokenizer_config.json", half_json)]
+)
 def test_a_damaged_hugging_face_file_is_named_before_transformers_reads_it(tmp_path, capsys, name, damage):
     directory = lstm_dir(tmp_path / "m", kind="hf")
     (directory / "config.json").write_text(json.dumps({"model_type": "bert", "vocab_size": len(WORDS)}))
     (directory / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
     damage(directory / name)
-    assert main(["neighbours", "--checkpoints", str(directory), "--words", "good",
-                 "--output", str(tmp_path / "report")]) == 2
+    assert (
+        main(["neighbours", "--checkpoints", str(directory), "--words", "good", "--output", str(tmp_path / "report")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(directory / name) in err, err
 

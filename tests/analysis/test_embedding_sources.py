@@ -1,4 +1,5 @@
 """Embedding sources: GloVe, .npy + vocabulary, checkpoints (raw and Miyato-normalised), HF word pieces."""
+
 import json
 
 import numpy as np
@@ -24,14 +25,21 @@ def test_unknown_words_are_reported_not_dropped(glove):
     assert [r.word for r in result] == ["good", "qxzzyqv", "Frog"]
     assert result[1].status == "unknown" and result[1].neighbours == () and "[unknown]" in result[1].label
     assert result[2].status == "pieces" and result[2].label == "Frog [as frog]"  # GloVe is lower-cased
-    assert [n.word for n in result[2].neighbours] == [n.word for n in query_neighbours(glove, ["frog"], 5)[0].neighbours]
+    assert [n.word for n in result[2].neighbours] == [
+        n.word for n in query_neighbours(glove, ["frog"], 5)[0].neighbours
+    ]
 
 
 def test_subword_query_is_the_marked_mean_of_its_pieces():
     rng = np.random.default_rng(0)
     vocab = ("good", "##ness", "great", "bad", "##ly", "[UNK]")
-    table = EmbeddingTable("toy", rng.normal(size=(6, 4)).astype(np.float32), vocab, "npy",
-                           tokenize=lambda w: {"goodness": ["good", "##ness"], "badly": ["bad", "##ly"]}.get(w, []))
+    table = EmbeddingTable(
+        "toy",
+        rng.normal(size=(6, 4)).astype(np.float32),
+        vocab,
+        "npy",
+        tokenize=lambda w: {"goodness": ["good", "##ness"], "badly": ["bad", "##ly"]}.get(w, []),
+    )
     q = table.resolve("goodness")
     assert q.status == "pieces" and q.rows == (0, 1) and q.label == "good##ness [mean of 2 pieces]"
     np.testing.assert_allclose(table.vector(q), table.matrix[[0, 1]].mean(axis=0))
@@ -87,13 +95,16 @@ def test_vocab_file_errors(tmp_path):
         read_vocab_file(tmp_path / "nope.txt")
 
 
-@pytest.mark.parametrize("spec,error,message", [
-    ("", ValueError, "empty source spec"),
-    ("word2vec", ValueError, "unknown embedding source"),
-    ("hf:", ValueError, "names no model"),
-    ("npy:only.npy", ValueError, "npy:<matrix.npy>:<vocab.txt>"),
-    ("ckpt:/no/such/dir", FileNotFoundError, "/no/such/dir"),
-])
+@pytest.mark.parametrize(
+    "spec,error,message",
+    [
+        ("", ValueError, "empty source spec"),
+        ("word2vec", ValueError, "unknown embedding source"),
+        ("hf:", ValueError, "names no model"),
+        ("npy:only.npy", ValueError, "npy:<matrix.npy>:<vocab.txt>"),
+        ("ckpt:/no/such/dir", FileNotFoundError, "/no/such/dir"),
+    ],
+)
 def test_bad_specs(spec, error, message):
     with pytest.raises(error, match=message):
         load_source(spec)
@@ -110,8 +121,15 @@ def make_checkpoint(directory, matrix, tokens, counts, *, normalization="miyato"
     save_file({key: matrix, "output.weight": np.zeros((2, 3), dtype=np.float32)}, str(directory / "model.safetensors"))
     (directory / "vocab.txt").write_text("".join(t + "\n" for t in tokens), encoding="utf-8")
     (directory / "frequencies.txt").write_text("".join(f"{c}\n" for c in counts), encoding="utf-8")
-    meta = {"format_version": 1, "kind": "lstm", "embedding_key": "embedding.embedding.weight", "vocab_file": "vocab.txt",
-            "frequencies_file": "frequencies.txt", "normalization": normalization, "uniform": False}
+    meta = {
+        "format_version": 1,
+        "kind": "lstm",
+        "embedding_key": "embedding.embedding.weight",
+        "vocab_file": "vocab.txt",
+        "frequencies_file": "frequencies.txt",
+        "normalization": normalization,
+        "uniform": False,
+    }
     (directory / "textadv_model.json").write_text(json.dumps(meta), encoding="utf-8")
     return directory
 

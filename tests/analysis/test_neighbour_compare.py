@@ -1,4 +1,5 @@
 """Comparisons: pair ranks agree with neighbour lists, WordNet antonyms, the intrusion rate."""
+
 import numpy as np
 import pytest
 
@@ -56,7 +57,12 @@ def test_intrusion_rate_counts_planted_antonyms():
     assert rate.intruders == (("bad", "good", 1), ("good", "bad", 1))
     # the same count from the neighbour lists
     lists = {q.word: [n.word for n in q.neighbours] for q in query_neighbours(t, ["good", "bad", "hot", "cold"], 3)}
-    assert ("bad" in lists["good"], "good" in lists["bad"], "cold" in lists["hot"], "hot" in lists["cold"]) == (True, True, False, False)
+    assert ("bad" in lists["good"], "good" in lists["bad"], "cold" in lists["hot"], "hot" in lists["cold"]) == (
+        True,
+        True,
+        False,
+        False,
+    )
 
 
 def test_compare_side_by_side_and_validation():

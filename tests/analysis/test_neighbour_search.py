@@ -1,4 +1,5 @@
 """Exact cosine top-k: agreement with brute force, deterministic ties, ranks, validation."""
+
 import numpy as np
 import pytest
 import torch
@@ -68,7 +69,7 @@ def test_rank_of_agrees_with_topk_order():
     rng = np.random.default_rng(2)
     matrix = np.concatenate([rng.normal(size=(200, 16)), tied_matrix(v=200).repeat(2, axis=1)]).astype(np.float32)
     for q in (0, 7, 250, 399):
-        top = cosine_topk(matrix, matrix[q:q + 1], 15, exclude=[q], vocab_chunk=37)
+        top = cosine_topk(matrix, matrix[q : q + 1], 15, exclude=[q], vocab_chunk=37)
         for position, (row, cos) in enumerate(zip(top.indices[0].tolist(), top.scores[0].tolist()), start=1):
             rank, cosine = rank_of(matrix, matrix[q], row, exclude=q)
             assert rank == position
@@ -90,18 +91,21 @@ def test_float64_and_tensor_inputs_give_the_same_result():
     assert torch.equal(a.indices, b.indices)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(queries=np.zeros((0, 4))), "query list is empty"),
-    (dict(k=0), "k must be a positive integer"),
-    (dict(k=-3), "k must be a positive integer"),
-    (dict(k=10, exclude=[0, 1]), "larger than the 9 vocabulary rows"),
-    (dict(k=11), "larger than the 10 vocabulary rows"),
-    (dict(matrix=np.zeros(10)), "2-D"),
-    (dict(queries=np.ones((2, 3))), "dimension 3"),
-    (dict(exclude=[0]), "one row (or -1) per query"),
-    (dict(exclude=[0, 10]), "outside"),
-    (dict(vocab_chunk=0), "vocab_chunk must be positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(queries=np.zeros((0, 4))), "query list is empty"),
+        (dict(k=0), "k must be a positive integer"),
+        (dict(k=-3), "k must be a positive integer"),
+        (dict(k=10, exclude=[0, 1]), "larger than the 9 vocabulary rows"),
+        (dict(k=11), "larger than the 10 vocabulary rows"),
+        (dict(matrix=np.zeros(10)), "2-D"),
+        (dict(queries=np.ones((2, 3))), "dimension 3"),
+        (dict(exclude=[0]), "one row (or -1) per query"),
+        (dict(exclude=[0, 10]), "outside"),
+        (dict(vocab_chunk=0), "vocab_chunk must be positive"),
+    ],
+)
 def test_bad_input_is_a_clear_value_error(kwargs, message):
     matrix = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
     args = dict(matrix=matrix, queries=matrix[:2], k=3)

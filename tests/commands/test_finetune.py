@@ -1,4 +1,5 @@
 """``textadv finetune`` on bad input: a clear one-line error (exit 2) or a warning, never a run directory that looks complete."""
+
 import csv
 import json
 
@@ -7,13 +8,47 @@ import pytest
 from textadv.cli import main
 from textadv.report import is_complete
 
-POSITIVE = ["a warm, funny and moving film", "the best movie of the year", "brilliant acting and a sharp script",
-            "a delightful surprise from start to finish", "smart, touching and beautifully shot", "i loved every minute"]
-NEGATIVE = ["a dull and lifeless mess", "the worst film of the year", "boring, predictable and far too long",
-            "a tedious waste of a good cast", "clumsy writing and flat acting", "i wanted my money back"]
-TINY = ["--no-glove", "--embedding-dim", "8", "--hidden-size", "8", "--dense-size", "4", "--batch-size", "4",
-        "--max-length", "16", "--max-steps", "1", "--eval-eps", "1", "--pgd-steps", "1", "--unlabeled", "none",
-        "--neighbour-words", "--no-progress", "--adv", "at"]
+POSITIVE = [
+    "a warm, funny and moving film",
+    "the best movie of the year",
+    "brilliant acting and a sharp script",
+    "a delightful surprise from start to finish",
+    "smart, touching and beautifully shot",
+    "i loved every minute",
+]
+NEGATIVE = [
+    "a dull and lifeless mess",
+    "the worst film of the year",
+    "boring, predictable and far too long",
+    "a tedious waste of a good cast",
+    "clumsy writing and flat acting",
+    "i wanted my money back",
+]
+TINY = [
+    "--no-glove",
+    "--embedding-dim",
+    "8",
+    "--hidden-size",
+    "8",
+    "--dense-size",
+    "4",
+    "--batch-size",
+    "4",
+    "--max-length",
+    "16",
+    "--max-steps",
+    "1",
+    "--eval-eps",
+    "1",
+    "--pgd-steps",
+    "1",
+    "--unlabeled",
+    "none",
+    "--neighbour-words",
+    "--no-progress",
+    "--adv",
+    "at",
+]
 
 
 def write_csv(path, rows, header=("text", "label")):
@@ -38,7 +73,10 @@ def run(argv, capsys):
 
 def test_negative_epsilon_is_refused_before_anything_is_written(reviews, tmp_path, capsys):
     train, test = reviews
-    code, err = run(["--dataset", train, "--test-file", test, "--epsilon", "-1", "--output-dir", str(tmp_path / "run"), *TINY], capsys)
+    code, err = run(
+        ["--dataset", train, "--test-file", test, "--epsilon", "-1", "--output-dir", str(tmp_path / "run"), *TINY],
+        capsys,
+    )
     assert code == 2 and "--epsilon" in err and ">= 0" in err
     assert not (tmp_path / "run").exists()
     code, err = run(["--dataset", train, "--eval-eps", "-0.5", "--output-dir", str(tmp_path / "run")], capsys)
@@ -47,7 +85,9 @@ def test_negative_epsilon_is_refused_before_anything_is_written(reviews, tmp_pat
 
 def test_missing_label_column_is_named(reviews, tmp_path, capsys):
     train, test = reviews
-    code, err = run(["--dataset", train, "--label-column", "sentiment", "--output-dir", str(tmp_path / "run"), *TINY], capsys)
+    code, err = run(
+        ["--dataset", train, "--label-column", "sentiment", "--output-dir", str(tmp_path / "run"), *TINY], capsys
+    )
     assert code == 2 and "sentiment" in err and "label column" in err
     assert not (tmp_path / "run").exists()
 
@@ -79,7 +119,11 @@ def test_existing_output_directory_needs_overwrite_or_resume(reviews, tmp_path, 
 def test_empty_and_huge_texts_warn_and_the_run_completes(reviews, tmp_path, capsys):
     _, test = reviews
     huge = " ".join(["great"] * 100_000)
-    rows = [(t, "pos") for t in POSITIVE * 2] + [(t, "neg") for t in NEGATIVE * 2] + [("", "pos"), ("   ", "neg"), (huge, "pos")]
+    rows = (
+        [(t, "pos") for t in POSITIVE * 2]
+        + [(t, "neg") for t in NEGATIVE * 2]
+        + [("", "pos"), ("   ", "neg"), (huge, "pos")]
+    )
     train = write_csv(tmp_path / "train.csv", rows)
     with pytest.warns(UserWarning) as caught:
         code, _ = run(["--dataset", train, "--test-file", test, "--output-dir", str(tmp_path / "run"), *TINY], capsys)

@@ -1,4 +1,5 @@
 """Flags derived from the settings dataclasses, and the command registry failing loudly."""
+
 import argparse
 import dataclasses
 from typing import Optional, Tuple
@@ -32,11 +33,18 @@ def test_every_setting_is_a_flag_and_unset_flags_stay_out(cls):
 
 def test_given_flags_parse_to_the_field_types():
     parser = parser_for(FinetuneConfig)
-    args = parser.parse_args(["--max-steps", "3", "--eval-eps", "1", "2", "--no-progress", "--neighbour-words",
-                              "--glove", "--adv", "at"])
+    args = parser.parse_args(
+        ["--max-steps", "3", "--eval-eps", "1", "2", "--no-progress", "--neighbour-words", "--glove", "--adv", "at"]
+    )
     given = given_settings(args, FinetuneConfig)
-    assert given == {"max_steps": 3, "eval_eps": (1.0, 2.0), "progress": False, "neighbour_words": (), "glove": True,
-                     "adv": "at"}
+    assert given == {
+        "max_steps": 3,
+        "eval_eps": (1.0, 2.0),
+        "progress": False,
+        "neighbour_words": (),
+        "glove": True,
+        "adv": "at",
+    }
     assert FinetuneConfig(**given).resolved().embedding_dim == 50  # GloVe's size, as before
     with pytest.raises(SystemExit):
         parser.parse_args(["--adv", "pgd"])  # an ℓ∞ image objective is not a text job choice
@@ -51,15 +59,28 @@ def test_a_new_setting_is_one_field():
         sizes: Tuple[int, ...] = setting((1, 2), "sizes", resumable=True)
 
     parser = parser_for(Settings)
-    assert given_settings(parser.parse_args(["--rate", "0.5", "--sizes", "3"]), Settings) == {"rate": 0.5,
-                                                                                              "sizes": (3,)}
+    assert given_settings(parser.parse_args(["--rate", "0.5", "--sizes", "3"]), Settings) == {
+        "rate": 0.5,
+        "sizes": (3,),
+    }
     assert "(default the family's)" in parser.format_help() and "(default 1 2)" in parser.format_help()
     assert resumable_settings(Settings) == ("sizes",)
 
 
 def test_the_resume_allow_list_is_the_budget_and_the_evaluation():
-    assert set(RESUMABLE_CHANGES) == {"epochs", "max_steps", "eval_every", "save_every", "eval_eps", "pgd_steps",
-                                      "eval_batch_size", "test_limit", "neighbour_words", "neighbour_k", "progress"}
+    assert set(RESUMABLE_CHANGES) == {
+        "epochs",
+        "max_steps",
+        "eval_every",
+        "save_every",
+        "eval_eps",
+        "pgd_steps",
+        "eval_batch_size",
+        "test_limit",
+        "neighbour_words",
+        "neighbour_k",
+        "progress",
+    }
     assert not {"adv", "epsilon", "lr", "seed", "batch_size", "model"} & set(resumable_settings(ImageSettings))
 
 

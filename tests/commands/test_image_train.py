@@ -11,15 +11,35 @@ from textadv.train import Batches
 from textadv.jobs.image import load_model
 from textadv.vision import load_images
 
-TINY = ["--dataset", "mnist5k", "--train-size", "256", "--test-size", "40", "--batch-size", "32", "--eval-eps", "0.1", "0.3",
-        "--eval-pgd-steps", "3", "--eval-pgd-step-size", "0.1", "--rho-examples", "8", "--no-progress"]
+TINY = [
+    "--dataset",
+    "mnist5k",
+    "--train-size",
+    "256",
+    "--test-size",
+    "40",
+    "--batch-size",
+    "32",
+    "--eval-eps",
+    "0.1",
+    "0.3",
+    "--eval-pgd-steps",
+    "3",
+    "--eval-pgd-step-size",
+    "0.1",
+    "--rho-examples",
+    "8",
+    "--no-progress",
+]
 
 
 def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
     run = tmp_path / "fgsm"
     assert main(["image-train", "--adv", "fgsm", "--max-steps", "12", "--output-dir", str(run), *TINY]) == 0
     files = {p.name: p for p in run.iterdir()}
-    assert {"metrics.json", "report.md", "accuracy_vs_eps.png", "config.json", "history.json", "checkpoint"} <= set(files)
+    assert {"metrics.json", "report.md", "accuracy_vs_eps.png", "config.json", "history.json", "checkpoint"} <= set(
+        files
+    )
     # metrics.json is the last file written: nothing in the run directory is newer.
     newest = max(p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file())
     assert files["metrics.json"].stat().st_mtime_ns == newest
@@ -31,7 +51,9 @@ def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
     # The checkpoint rebuilds the model the metrics were computed with.
     model = load_model(run)
     test = load_images("mnist5k", seed=0, train_size=256, test_size=40).test
-    assert clean_accuracy(ImageSurface(model), Batches(test, 40), progress=False) == pytest.approx(metrics["clean_accuracy"])
+    assert clean_accuracy(ImageSurface(model), Batches(test, 40), progress=False) == pytest.approx(
+        metrics["clean_accuracy"]
+    )
     assert f"{metrics['clean_accuracy']:.4f}" in files["report.md"].read_text()
 
     # A non-empty output directory is refused without --resume/--overwrite, and left as it was.
@@ -42,18 +64,38 @@ def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
 
     # Tramèr's ensemble training against the first run's model, with a black-box evaluation from it.
     ens = tmp_path / "ensemble"
-    assert main(["image-train", "--adv", "ensemble", "--ensemble-sources", str(run), "--transfer-from", str(run),
-                 "--max-steps", "4", "--output-dir", str(ens), *TINY]) == 0
+    assert (
+        main(
+            [
+                "image-train",
+                "--adv",
+                "ensemble",
+                "--ensemble-sources",
+                str(run),
+                "--transfer-from",
+                str(run),
+                "--max-steps",
+                "4",
+                "--output-dir",
+                str(ens),
+                *TINY,
+            ]
+        )
+        == 0
+    )
     transfer = json.loads((ens / "metrics.json").read_text())["transfer"]
     assert set(transfer) == {"source", "fgsm", "pgd"} and set(transfer["fgsm"]) == {"0.1", "0.3"}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--epsilon", "-0.1"], "--epsilon must be >= 0"),
-    (["--adv", "ensemble"], "--ensemble-sources"),
-    (["--transfer-from", "no/such/run"], "not found"),
-    (["--eval-eps", "-1"], "--eval-eps"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epsilon", "-0.1"], "--epsilon must be >= 0"),
+        (["--adv", "ensemble"], "--ensemble-sources"),
+        (["--transfer-from", "no/such/run"], "not found"),
+        (["--eval-eps", "-1"], "--eval-eps"),
+    ],
+)
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, capsys, args, message):
     run = tmp_path / "run"
     assert main(["image-train", "--output-dir", str(run), "--dataset", "digits", *args]) == 2

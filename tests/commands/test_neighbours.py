@@ -1,4 +1,5 @@
 """``textadv neighbours`` end to end: files written, consistent with each other; bad input exits 2 with one line."""
+
 import csv
 import json
 
@@ -8,20 +9,48 @@ from safetensors.numpy import save_file
 
 from textadv.cli import main
 
-WORDS = ["<pad>", "<unk>", "good", "bad", "great", "awful", "hot", "cold", "big", "little", "film", "movie", "plot", "actor"]
+WORDS = [
+    "<pad>",
+    "<unk>",
+    "good",
+    "bad",
+    "great",
+    "awful",
+    "hot",
+    "cold",
+    "big",
+    "little",
+    "film",
+    "movie",
+    "plot",
+    "actor",
+]
 
 
 def checkpoint(directory, seed):
     """A small LSTM text-model directory following textadv.text.save_text_model's contract."""
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True)
-    save_file({"embedding.embedding.weight": rng.normal(size=(len(WORDS), 5)).astype(np.float32)},
-              str(directory / "model.safetensors"))
+    save_file(
+        {"embedding.embedding.weight": rng.normal(size=(len(WORDS), 5)).astype(np.float32)},
+        str(directory / "model.safetensors"),
+    )
     (directory / "vocab.txt").write_text("\n".join(WORDS) + "\n", encoding="utf-8")
     (directory / "frequencies.txt").write_text("\n".join(str(c) for c in rng.integers(1, 50, len(WORDS))) + "\n")
-    (directory / "textadv_model.json").write_text(json.dumps({
-        "format_version": 1, "kind": "lstm", "embedding_key": "embedding.embedding.weight", "vocab_file": "vocab.txt",
-        "frequencies_file": "frequencies.txt", "normalization": "miyato", "uniform": False}), encoding="utf-8")
+    (directory / "textadv_model.json").write_text(
+        json.dumps(
+            {
+                "format_version": 1,
+                "kind": "lstm",
+                "embedding_key": "embedding.embedding.weight",
+                "vocab_file": "vocab.txt",
+                "frequencies_file": "frequencies.txt",
+                "normalization": "miyato",
+                "uniform": False,
+            }
+        ),
+        encoding="utf-8",
+    )
     return directory
 
 
@@ -32,9 +61,31 @@ def runs(tmp_path):
 
 def test_cli_end_to_end_writes_consistent_reports(runs, tmp_path, capsys):
     out = tmp_path / "report"
-    rc = main(["neighbours", "--checkpoints", *map(str, runs), "--names", "baseline", "AT", "VAT",
-               "--words", "good", "bad", "nonword", "--k", "4", "--pairs", "good:bad", "hot:cold", "--antonyms",
-               "--wordnet-dir", str(tmp_path / "nltk"), "--output", str(out)])
+    rc = main(
+        [
+            "neighbours",
+            "--checkpoints",
+            *map(str, runs),
+            "--names",
+            "baseline",
+            "AT",
+            "VAT",
+            "--words",
+            "good",
+            "bad",
+            "nonword",
+            "--k",
+            "4",
+            "--pairs",
+            "good:bad",
+            "hot:cold",
+            "--antonyms",
+            "--wordnet-dir",
+            str(tmp_path / "nltk"),
+            "--output",
+            str(out),
+        ]
+    )
     assert rc == 0
     for name in ("neighbours.md", "neighbours.html", "neighbours.csv", "neighbours.json", "pairs.csv", "antonyms.csv"):
         assert (out / name).stat().st_size > 0
@@ -72,7 +123,9 @@ def test_recipe_runs_the_same_code(runs, tmp_path):
     from importlib import util
     from pathlib import Path
 
-    spec = util.spec_from_file_location("recipe", Path(__file__).resolve().parents[2] / "recipes" / "embedding_neighbours.py")
+    spec = util.spec_from_file_location(
+        "recipe", Path(__file__).resolve().parents[2] / "recipes" / "embedding_neighbours.py"
+    )
     recipe = util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
     args = ["--checkpoints", str(runs[0]), "--raw", "--words", "good", "--k", "3"]
@@ -91,7 +144,10 @@ def bad_inputs(tmp_path, runs):
         "k zero": (["--checkpoints", str(runs[0]), "--k", "0"], "--k must be positive"),
         "k too large": (["--checkpoints", str(runs[0]), "--k", "14"], "k=14 is larger than the 13"),
         "no embedding matrix": (["--checkpoints", str(tmp_path / "nomatrix")], "no embedding matrix description"),
-        "vocab mismatch": (["--checkpoints", f"npy:{tmp_path / 'm.npy'}:{tmp_path / 'v.txt'}"], "has 3 tokens but the matrix"),
+        "vocab mismatch": (
+            ["--checkpoints", f"npy:{tmp_path / 'm.npy'}:{tmp_path / 'v.txt'}"],
+            "has 3 tokens but the matrix",
+        ),
         "bad pair": (["--checkpoints", str(runs[0]), "--pairs", "good-bad"], "WORD:OTHER"),
         "names count": (["--checkpoints", str(runs[0]), "--names", "a", "b"], "2 labels for 1 sources"),
         "unknown source": (["--checkpoints", "word2vec"], "unknown embedding source"),

@@ -1,10 +1,19 @@
 """Attacks and the context managers leave a model's mode, parameter gradients and statistics alone."""
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from textadv.core import (
-    Threat, attack_mode, deepfool, eval_mode, fgsm, frozen_batchnorm_stats, lbfgs, pgd, vat_perturbation,
+    Threat,
+    attack_mode,
+    deepfool,
+    eval_mode,
+    fgsm,
+    frozen_batchnorm_stats,
+    lbfgs,
+    pgd,
+    vat_perturbation,
 )
 
 

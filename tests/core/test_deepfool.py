@@ -1,4 +1,5 @@
 """DeepFool (Moosavi-Dezfooli et al. 2016): the closed-form affine step, the multi-class iteration, ρ."""
+
 import math
 
 import pytest

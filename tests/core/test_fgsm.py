@@ -1,4 +1,5 @@
 """FGSM / FGM (Goodfellow et al. 2015; Miyato et al. 2017): closed-form values and the threat bound."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """Box-constrained L-BFGS (Szegedy et al. 2014): reaches the target with a near-minimal perturbation."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """PGD (Madry et al. 2018): iterates stay in the ball, the loss rises, restarts keep the worst, seeds repeat."""
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -33,7 +34,9 @@ def test_pgd_is_at_least_as_strong_as_fgsm_and_repeatable():
     x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
     loss_fn = lambda z: torch.nn.functional.cross_entropy(net(z), y, reduction="none")
     threat = Threat("inf", 0.3)
-    run = lambda: pgd(loss_fn, x, threat, steps=20, step_size=0.05, restarts=2, generator=torch.Generator().manual_seed(5))
+    run = lambda: pgd(
+        loss_fn, x, threat, steps=20, step_size=0.05, restarts=2, generator=torch.Generator().manual_seed(5)
+    )
     a, b = run(), run()
     assert torch.equal(a, b)
     with torch.no_grad():

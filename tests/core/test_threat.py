@@ -1,4 +1,5 @@
 """Threat: the norm algebra every attack relies on (projection, random start, unit direction, clip)."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """VAT (Miyato et al. 2018): KL, the power iteration's fixed point, the threat bound, no side effects."""
+
 import pytest
 import torch
 from hypothesis import given, settings

@@ -2,6 +2,7 @@
 
 Inputs are float64 so that norm bounds can be checked to 1e-6 without float32 rounding.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,7 +60,11 @@ def cases(draw, with_bounds: Optional[bool] = None, with_mask: Optional[bool] = 
         eps = draw(st.floats(0.0, 2.0))
     bounded = draw(st.booleans()) if with_bounds is None else with_bounds
     bounds = (-0.5, 1.0) if bounded else None
-    x = torch.rand(shape, generator=gen, dtype=torch.float64) * 1.5 - 0.5 if bounded else torch.randn(shape, generator=gen, dtype=torch.float64)
+    x = (
+        torch.rand(shape, generator=gen, dtype=torch.float64) * 1.5 - 0.5
+        if bounded
+        else torch.randn(shape, generator=gen, dtype=torch.float64)
+    )
     mask = None
     if draw(st.booleans()) if with_mask is None else with_mask:
         k = draw(st.integers(1, len(shape)))

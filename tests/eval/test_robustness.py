@@ -5,6 +5,7 @@ so an example stays correct iff m > ε‖w‖₁; FGSM finds that corner and PGD
 minimal ℓ2 perturbation has length |w·x + b|/‖w‖₂ (times 1 + overshoot); FGSM's flips the
 prediction first at ε = |w·x + b|/‖w‖₁, with ‖r‖₂ = ε·√n.
 """
+
 import math
 
 import pytest
@@ -58,8 +59,9 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
     eps_values = [0.0, 0.05, 0.1, 0.2]
     expected = {e: float((margin > e * l1).float().mean()) for e in eps_values}
     fgsm = robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=eps_values, progress=False)
-    pgd = robust_accuracy(surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values,
-                          progress=False)
+    pgd = robust_accuracy(
+        surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values, progress=False
+    )
     assert fgsm == pytest.approx(expected)
     assert pgd == pytest.approx(expected)
     assert expected[0.2] < expected[0.05] < expected_clean  # the check is not vacuous
@@ -67,8 +69,9 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
 
 def test_transfer_from_the_model_itself_is_white_box(setup):
     _, surface, loader, *_ = setup
-    assert transfer_accuracy(surface, surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False) == \
-        robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False)
+    assert transfer_accuracy(
+        surface, surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False
+    ) == robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.1], progress=False)
 
 
 def test_transfer_from_an_unrelated_model_hurts_less(setup):
@@ -84,7 +87,9 @@ def test_deepfool_rho_is_the_distance_to_the_hyperplane(setup):
     rho = deepfool_rho(surface, loader, num_classes=2, progress=False)
     expected = 1.02 * z.abs() / model.w.detach().norm() / x.norm(dim=1)
     assert rho.fooled == 1.0
-    torch.testing.assert_close(torch.tensor(rho.per_example, dtype=torch.float64), expected.double(), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(
+        torch.tensor(rho.per_example, dtype=torch.float64), expected.double(), rtol=1e-4, atol=1e-6
+    )
     assert rho.mean == pytest.approx(float(expected.double().mean()), rel=1e-4)
 
 
@@ -135,8 +140,10 @@ def test_an_attack_added_to_the_table_serves_both_white_box_and_transfer(setup, 
     assert robust_accuracy(surface, loader, AttackSpec("fgsm"), eps_values=[0.5], progress=False)[0.5] < clean
 
 
-@pytest.mark.parametrize("kwargs, word", [(dict(name="cw"), "fgsm, pgd"), (dict(norm=1), "norm"),
-                                          (dict(steps=0), "steps"), (dict(restarts=0), "restarts")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [(dict(name="cw"), "fgsm, pgd"), (dict(norm=1), "norm"), (dict(steps=0), "steps"), (dict(restarts=0), "restarts")],
+)
 def test_attack_spec_names_the_bad_setting(kwargs, word):
     with pytest.raises(ValueError, match=word):
         AttackSpec(**kwargs)

@@ -1,4 +1,5 @@
 """Objectives: closed-form losses, the number of passes (PAPERS.md §9), AT's gradient, validation."""
+
 import math
 
 import pytest
@@ -48,7 +49,9 @@ def logistic_case():
 def test_fgsm_objective_on_logistic_regression_is_goodfellows_closed_form(alpha):
     model, x, labels = logistic_case()
     eps = 0.25
-    out = build_objective("fgsm", eps=eps, norm="inf", alpha=alpha).step(VectorSurface(model), {"x": x, "labels": labels})
+    out = build_objective("fgsm", eps=eps, norm="inf", alpha=alpha).step(
+        VectorSurface(model), {"x": x, "labels": labels}
+    )
     with torch.no_grad():
         y = labels.double() * 2 - 1  # {0, 1} -> {-1, +1}
         margin = x @ model.w + model.b
@@ -91,7 +94,9 @@ class Counting(torch.nn.Module):
 
 def counting_case(mask=None):
     torch.manual_seed(0)
-    model = Counting(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)))
+    model = Counting(
+        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    )
     batch = {"x": torch.randn(4, 3, 4), "labels": torch.tensor([0, 1, 2, 1])}
     if mask is not None:
         batch["mask"] = mask
@@ -112,7 +117,9 @@ def counting_case(mask=None):
 )
 def test_passes_per_step(name, kwargs, forwards, backwards):
     model, batch = counting_case()
-    build_objective(name, eps=0.5, **kwargs).step(VectorSurface(model), batch, generator=torch.Generator().manual_seed(0))
+    build_objective(name, eps=0.5, **kwargs).step(
+        VectorSurface(model), batch, generator=torch.Generator().manual_seed(0)
+    )
     assert (model.forwards, model.backwards) == (forwards, backwards)
 
 
@@ -150,7 +157,12 @@ def test_vat_step_leaves_parameter_gradients_of_the_power_iteration_out():
     got = [p.grad.clone() for p in model.parameters()]
     r = model.inputs[2] - model.inputs[0]
     logits = model(batch["x"])
-    kl = F.kl_div(F.log_softmax(model(batch["x"] + r), 1), F.log_softmax(logits.detach(), 1), log_target=True, reduction="batchmean")
+    kl = F.kl_div(
+        F.log_softmax(model(batch["x"] + r), 1),
+        F.log_softmax(logits.detach(), 1),
+        log_target=True,
+        reduction="batchmean",
+    )
     expected = torch.autograd.grad(F.cross_entropy(logits, batch["labels"]) + kl, list(model.parameters()))
     for a, b in zip(got, expected):
         torch.testing.assert_close(a, b)

@@ -1,4 +1,5 @@
 """The objective registry: every name builds, with its paper's norm, and answers what it reads."""
+
 import pytest
 import torch
 
@@ -36,8 +37,9 @@ def test_uses_unlabeled_says_whether_an_unlabeled_batch_changes_the_step(name):
     surface = ImageSurface(model)
     without = objective.step(surface, batch, generator=torch.Generator().manual_seed(0)).loss
     model.zero_grad()
-    with_unlabeled = objective.step(surface, batch, unlabeled=unlabeled,
-                                    generator=torch.Generator().manual_seed(0)).loss
+    with_unlabeled = objective.step(
+        surface, batch, unlabeled=unlabeled, generator=torch.Generator().manual_seed(0)
+    ).loss
     assert objective.uses_unlabeled == (not torch.equal(without, with_unlabeled))
     assert objective.uses_unlabeled == (name in ("vat", "at+vat"))
 

@@ -5,6 +5,7 @@ hand, and a surface with two categorical outputs (the start and end logits of an
 get AT and VAT unchanged: AT's perturbation has norm ε per example along the gradient of the summed
 loss, and VAT's divergence is the sum of the two heads' KLs.
 """
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -62,8 +63,9 @@ def test_lstm_at_step_is_miyatos_objective_written_out():
 def test_lstm_vat_step_is_the_power_iteration_written_out():
     model, batch = lstm_case()
     eps, xi = 2.0, 0.1
-    out = build_objective("vat", eps=eps, xi=xi).step(TextSurface(model), batch,
-                                                      generator=torch.Generator().manual_seed(3))
+    out = build_objective("vat", eps=eps, xi=xi).step(
+        TextSurface(model), batch, generator=torch.Generator().manual_seed(3)
+    )
     got = [p.grad.clone() for p in model.parameters()]
 
     params = list(model.parameters())
@@ -113,8 +115,9 @@ class SpanSurface(Surface):
         return batch["mask"]
 
     def loss(self, outputs, labels, reduction="none"):
-        per_example = F.cross_entropy(outputs[0], labels[:, 0], reduction="none") + \
-            F.cross_entropy(outputs[1], labels[:, 1], reduction="none")
+        per_example = F.cross_entropy(outputs[0], labels[:, 0], reduction="none") + F.cross_entropy(
+            outputs[1], labels[:, 1], reduction="none"
+        )
         return per_example.mean() if reduction == "mean" else per_example
 
     def distributions(self, outputs):
@@ -200,8 +203,13 @@ def test_vat_on_two_heads_sums_the_kl_of_both():
 def test_evaluation_attacks_on_two_heads_stay_in_the_ball_and_raise_the_summed_loss(attack):
     model, batch = span_case()
     eps = 0.6
-    x_adv = adversarial_inputs(SpanSurface(model), batch, AttackSpec(attack, norm=2, steps=5), eps=eps,
-                               generator=torch.Generator().manual_seed(0))
+    x_adv = adversarial_inputs(
+        SpanSurface(model),
+        batch,
+        AttackSpec(attack, norm=2, steps=5),
+        eps=eps,
+        generator=torch.Generator().manual_seed(0),
+    )
     r = x_adv - batch["x"]
     assert (r.reshape(3, -1).norm(dim=1) <= eps * (1 + 1e-5)).all()
     assert (r[batch["mask"] == 0] == 0).all()

@@ -1,4 +1,5 @@
 """Session fixtures of the SQuAD tests: the spaCy pipeline and the GloVe neighbours load once."""
+
 import pytest
 
 

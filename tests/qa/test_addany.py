@@ -1,4 +1,5 @@
 """AddAny / AddCommon (Jia & Liang 2017, PAPERS.md §8): expected F1, the greedy search's guarantees."""
+
 import pytest
 
 from textadv.qa.addany import AddAnySettings, add_any, add_any_search, common_words, expected_f1, search_distractor
@@ -12,14 +13,20 @@ def _question(qid, question, context, answer):
 
 
 QUESTIONS = [
-    _question("q1", "What city did Tesla move to in 1880?",
-              "Nikola Tesla was born in Smiljan. In 1880 Tesla moved to Prague, where he attended lectures "
-              "at the Charles-Ferdinand University. Later he worked for a telegraph company in Budapest.",
-              "Prague"),
-    _question("q2", "Which team won Super Bowl 50?",
-              "Super Bowl 50 was an American football game. The Denver Broncos won Super Bowl 50 by "
-              "defeating the Carolina Panthers 24 to 10 at Levi's Stadium in Santa Clara.",
-              "Denver Broncos"),
+    _question(
+        "q1",
+        "What city did Tesla move to in 1880?",
+        "Nikola Tesla was born in Smiljan. In 1880 Tesla moved to Prague, where he attended lectures "
+        "at the Charles-Ferdinand University. Later he worked for a telegraph company in Budapest.",
+        "Prague",
+    ),
+    _question(
+        "q2",
+        "Which team won Super Bowl 50?",
+        "Super Bowl 50 was an American football game. The Denver Broncos won Super Bowl 50 by "
+        "defeating the Carolina Panthers 24 to 10 at Levi's Stadium in Santa Clara.",
+        "Denver Broncos",
+    ),
 ]
 
 
@@ -55,6 +62,7 @@ def system():
 
 # ------------------------------------------------------------------------------------------ expected F1
 
+
 def test_expected_f1_closed_form():
     # F1("Denver Broncos", gold) = 1; F1("the Broncos", gold) = 2·(1·½)/(1+½) = 2/3; F1("Carolina") = 0.
     spans = [("Denver Broncos", 0.5), ("the Broncos", 0.3), ("Carolina", 0.2)]
@@ -86,9 +94,9 @@ def test_common_words_are_frequent_lowercase_words():
 
 # ------------------------------------------------------------------------------------------ the search
 
+
 def test_addany_expected_f1_never_rises_and_falls(system, common):
-    results = add_any_search(QUESTIONS, system, AddAnySettings(mode="addany", seed=0), common=common,
-                             progress=False)
+    results = add_any_search(QUESTIONS, system, AddAnySettings(mode="addany", seed=0), common=common, progress=False)
     for q, r in zip(QUESTIONS, results):
         steps = r.trajectory
         assert all(b < a for a, b in zip(steps, steps[1:])), steps
@@ -104,12 +112,14 @@ def test_addany_expected_f1_never_rises_and_falls(system, common):
 
 def test_distractor_is_appended_after_an_unchanged_context(system, common):
     for mode in ("addany", "addcommon"):
-        for q, r in zip(QUESTIONS, add_any_search(QUESTIONS, system, AddAnySettings(mode=mode, num_words=10),
-                                                  common=common, progress=False)):
+        for q, r in zip(
+            QUESTIONS,
+            add_any_search(QUESTIONS, system, AddAnySettings(mode=mode, num_words=10), common=common, progress=False),
+        ):
             adv = r.question
             assert adv.id == f"{q.id}-{mode}"
             assert adv.context.startswith(q.context + " ")
-            appended = adv.context[len(q.context) + 1:]
+            appended = adv.context[len(q.context) + 1 :]
             assert appended.endswith(".") and appended[:-1].split() == list(r.words)
             assert len(r.words) == 10
             assert adv.answers == q.answers and adv.question == q.question
@@ -170,11 +180,17 @@ def test_addany_against_a_hugging_face_qa_model(common, single_thread):
 
     tokenizer = AutoTokenizer.from_pretrained(assets.minilm_dir())
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     counter = CountingSystem(HFQASystem(BertForQuestionAnswering(config), tokenizer, batch_size=64))
-    results = add_any_search(QUESTIONS, counter, AddAnySettings(mode="addany", budget=120), common=common,
-                             progress=False)
+    results = add_any_search(
+        QUESTIONS, counter, AddAnySettings(mode="addany", budget=120), common=common, progress=False
+    )
     for q, r in zip(QUESTIONS, results):
         assert all(b < a for a, b in zip(r.trajectory, r.trajectory[1:])), r.trajectory
         assert counter.per_question[f"{q.id}-addany"] == r.queries <= 120

@@ -1,4 +1,5 @@
 """AddSent / AddOneSent (Jia & Liang 2017, PAPERS.md §8) on hand-made typed questions and the packaged sample."""
+
 import re
 from pathlib import Path
 
@@ -19,14 +20,42 @@ BELL = "The telephone was patented by Alexander Graham Bell in 1876 in Boston, w
 TYPED = [
     (_q("person", BELL, "Who patented the telephone in 1876?", "Alexander Graham Bell"), "person"),
     (_q("year", BELL, "In what year did Bell patent the telephone?", "1876"), "year"),
-    (_q("number", "The orchestra has 85 musicians and three conductors.", "How many musicians does the orchestra have?",
-        "85"), "number"),
-    (_q("city", "Tesla moved to Budapest in 1881 to work for a telegraph company.",
-        "What city did Tesla move to in 1881?", "Budapest"), "place"),
-    (_q("percent", "About 45% of the voters in the northern district stayed at home.",
-        "What percentage of the voters in the northern district stayed at home?", "45%"), "percentage"),
-    (_q("money", "Westinghouse bought the patents for $60,000 in cash in 1888.",
-        "How much did Westinghouse pay for the patents in 1888?", "$60,000"), "money"),
+    (
+        _q(
+            "number",
+            "The orchestra has 85 musicians and three conductors.",
+            "How many musicians does the orchestra have?",
+            "85",
+        ),
+        "number",
+    ),
+    (
+        _q(
+            "city",
+            "Tesla moved to Budapest in 1881 to work for a telegraph company.",
+            "What city did Tesla move to in 1881?",
+            "Budapest",
+        ),
+        "place",
+    ),
+    (
+        _q(
+            "percent",
+            "About 45% of the voters in the northern district stayed at home.",
+            "What percentage of the voters in the northern district stayed at home?",
+            "45%",
+        ),
+        "percentage",
+    ),
+    (
+        _q(
+            "money",
+            "Westinghouse bought the patents for $60,000 in cash in 1888.",
+            "How much did Westinghouse pay for the patents in 1888?",
+            "$60,000",
+        ),
+        "money",
+    ),
 ]
 
 
@@ -87,11 +116,11 @@ def test_sample_variants_keep_the_context_prefix_and_carry_no_gold_answer(sample
         q = originals[orig_id]
         assert tag.startswith("addsent") and tag[7:].isdigit()
         assert v.context.startswith(q.context + " ") and v.answers == q.answers and v.question == q.question
-        distractor = v.context[len(q.context) + 1:]
+        distractor = v.context[len(q.context) + 1 :]
         assert not contains_answer(distractor, [a.text for a in q.answers])
         assert content_words(distractor) & content_words(q.question)
         for a in v.answers:
-            assert v.context[a.answer_start:a.answer_start + len(a.text)] == a.text
+            assert v.context[a.answer_start : a.answer_start + len(a.text)] == a.text
 
 
 def test_add_one_sent_is_one_seeded_candidate_per_question(sample, spacy_nlp, glove_nearest):

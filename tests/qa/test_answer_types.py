@@ -1,15 +1,29 @@
 """Answer typing of SQuAD gold answers (regexes, spaCy NER in context, head POS) on hand-made cases."""
+
 import pytest
 
 from textadv.qa.answer_types import ANSWER_TYPES, answer_types, type_of_text
 from textadv.qa.squad import SquadAnswer, SquadQuestion
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("40%", "percentage"), ("about 12 percent", "percentage"), ("$2 million", "money"), ("300 dollars", "money"),
-    ("1880", "year"), ("in 1066", "year"), ("May 3, 2013", "date"), ("the 1990s", "date"), ("three", "number"),
-    ("1,200", "number"), ("May", "date"), ("Chicago", None), ("the pound of flesh", None),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("40%", "percentage"),
+        ("about 12 percent", "percentage"),
+        ("$2 million", "money"),
+        ("300 dollars", "money"),
+        ("1880", "year"),
+        ("in 1066", "year"),
+        ("May 3, 2013", "date"),
+        ("the 1990s", "date"),
+        ("three", "number"),
+        ("1,200", "number"),
+        ("May", "date"),
+        ("Chicago", None),
+        ("the pound of flesh", None),
+    ],
+)
 def test_regex_types(text, kind):
     assert type_of_text(text) == kind
 

@@ -1,4 +1,5 @@
 """The ordered question-to-statement rules of AddSent (Jia & Liang 2017, step 3) on hand-made questions."""
+
 import pytest
 
 from textadv.qa.declarative import to_statement
@@ -16,8 +17,12 @@ CASES = [
     ("What does the acronym NFL stand for?", "Jupiter", "The acronym NFL stands for Jupiter.", "inversion-do"),
     ("In what country is Normandy located?", "Chile", "Normandy is located in Chile.", "inversion"),
     ("Whose army defeated the Romans?", "Jeff Dean", "Jeff Dean's army defeated the Romans.", "subject"),
-    ("The Broncos defeated which team in the AFC Championship?", "the Chicago Bears",
-     "The Broncos defeated the Chicago Bears in the AFC Championship.", "in-situ"),
+    (
+        "The Broncos defeated which team in the AFC Championship?",
+        "the Chicago Bears",
+        "The Broncos defeated the Chicago Bears in the AFC Championship.",
+        "in-situ",
+    ),
     ("What percentage of the vote did he receive?", "40%", "He received 40% of the vote.", "inversion-do"),
     ("How old was Chopin when he died?", "42", "Chopin was 42 when he died.", "copula"),
     ("Who did Beyonce marry?", "Jeff Dean", "Beyonce married Jeff Dean.", "inversion-do"),
@@ -63,16 +68,28 @@ def test_plural_answers_agree_with_be_in_the_subject_rule(spacy_nlp):
 
 
 def test_do_support_is_undone_with_the_auxiliary_tense():
-    assert [past_tense(v) for v in ("move", "begin", "stop", "carry", "visit", "Win")] == \
-        ["moved", "began", "stopped", "carried", "visited", "Won"]
-    assert [third_person(v) for v in ("stand", "go", "carry", "watch", "have")] == \
-        ["stands", "goes", "carries", "watches", "has"]
+    assert [past_tense(v) for v in ("move", "begin", "stop", "carry", "visit", "Win")] == [
+        "moved",
+        "began",
+        "stopped",
+        "carried",
+        "visited",
+        "Won",
+    ]
+    assert [third_person(v) for v in ("stand", "go", "carry", "watch", "have")] == [
+        "stands",
+        "goes",
+        "carries",
+        "watches",
+        "has",
+    ]
     assert [plural(n) for n in ("city", "box", "day", "loss")] == ["cities", "boxes", "days", "losses"]
 
 
 def test_a_verb_answers_what_did_x_do(spacy_nlp, is_verb):
-    got = to_statement(spacy_nlp("What did Genghis Khan do when faced with defeat?"), "learned", answer_type="verb",
-                       is_verb=is_verb)
+    got = to_statement(
+        spacy_nlp("What did Genghis Khan do when faced with defeat?"), "learned", answer_type="verb", is_verb=is_verb
+    )
     assert got.text == "Genghis Khan learned when faced with defeat."
 
 
@@ -90,20 +107,27 @@ def test_known_as_and_articles_before_replaced_words(spacy_nlp, is_verb):
 
 
 def test_an_adjective_right_after_be_makes_the_wh_phrase_the_subject(spacy_nlp, is_verb):
-    got = to_statement(spacy_nlp("Who is responsible for education in Australia?"), "the aliens",
-                       answer_type="plural noun", is_verb=is_verb)
+    got = to_statement(
+        spacy_nlp("Who is responsible for education in Australia?"),
+        "the aliens",
+        answer_type="plural noun",
+        is_verb=is_verb,
+    )
     assert got.text == "The aliens are responsible for education in Australia."
 
 
 def test_a_singular_fake_for_a_plural_wh_phrase_takes_a_singular_verb(spacy_nlp, is_verb):
-    got = to_statement(spacy_nlp("What state amendments make reference to the government?"), "Stark Industries",
-                       answer_type="organisation", is_verb=is_verb)
+    got = to_statement(
+        spacy_nlp("What state amendments make reference to the government?"),
+        "Stark Industries",
+        answer_type="organisation",
+        is_verb=is_verb,
+    )
     assert got.text == "Stark Industries makes reference to the government."
 
 
 def test_counted_noun_phrases_and_comparisons(spacy_nlp, is_verb):
-    got = to_statement(spacy_nlp("How many paid holiday days do most member states require?"), "28",
-                       is_verb=is_verb)
+    got = to_statement(spacy_nlp("How many paid holiday days do most member states require?"), "28", is_verb=is_verb)
     assert got.text == "Most member states require 28 paid holiday days."
     assert to_statement(spacy_nlp("How much older was Manning than Newton?"), "13 years", is_verb=is_verb) is None
 
@@ -118,13 +142,19 @@ MORE_CASES = [
     ("To what kind of organisms is oxygen toxic?", "aliens", "Oxygen is toxic to aliens."),
     ("How many farms are there in Victoria?", "42", "There are 42 farms in Victoria."),
     ("What day of the week does the market take place?", "Friday", "The market takes place on Friday."),
-    ("The area where Jacksonville sits has been inhabited for how many years?", "42",
-     "The area where Jacksonville sits has been inhabited for 42 years."),
+    (
+        "The area where Jacksonville sits has been inhabited for how many years?",
+        "42",
+        "The area where Jacksonville sits has been inhabited for 42 years.",
+    ),
     ("How many members are on the city council?", "42", "42 members are on the city council."),
     ("How much money did the commercial cost?", "$5 million", "The commercial cost $5 million."),
     ("For whom was this new mass intended?", "aliens", "This new mass was intended for aliens."),
-    ("What is the process by which the system identifies tumors called?", "hamster",
-     "The process by which the system identifies tumors is called hamster."),
+    (
+        "What is the process by which the system identifies tumors called?",
+        "hamster",
+        "The process by which the system identifies tumors is called hamster.",
+    ),
     ("Where do all trains stop at?", "Lima", "All trains stop at Lima."),
     ("The price of oil is stable until when?", "the shock", "The price of oil is stable until the shock."),
     ("Who besides the British colonized Africa?", "Jeff Dean", "Jeff Dean besides the British colonized Africa."),
@@ -132,8 +162,11 @@ MORE_CASES = [
     ("Which region of California is Palm Springs located in?", "Lima", "Palm Springs is located in Lima."),
     ("Which territory did Jochi try to protect?", "Chicago", "Jochi tried to protect Chicago."),
     ("What did Tesla design several setups to produce?", "aliens", "Tesla designed several setups to produce aliens."),
-    ("To whom did Toghrul give his daughter, angering Temujin?", "Jeff Dean",
-     "Toghrul gave his daughter to Jeff Dean, angering Temujin."),
+    (
+        "To whom did Toghrul give his daughter, angering Temujin?",
+        "Jeff Dean",
+        "Toghrul gave his daughter to Jeff Dean, angering Temujin.",
+    ),
 ]
 
 
@@ -147,8 +180,9 @@ def test_more_question_shapes(spacy_nlp, is_verb, question, answer, expected):
 def test_auxiliaries_are_not_participles_and_abbreviations_end_no_sentence(spacy_nlp, is_verb):
     got = to_statement(spacy_nlp("How many books did Disney sell in 2000?"), "42", is_verb=is_verb)
     assert got.text == "Disney sold 42 books in 2000."
-    got = to_statement(spacy_nlp("What degree is now mandatory in the U.S. in order to be a pharmacist?"), "Initech",
-                       is_verb=is_verb)
+    got = to_statement(
+        spacy_nlp("What degree is now mandatory in the U.S. in order to be a pharmacist?"), "Initech", is_verb=is_verb
+    )
     assert got.text == "Initech is now mandatory in the U.S. in order to be a pharmacist."
 
 

@@ -1,4 +1,5 @@
 """Fake answers of the gold answer's type (Jia & Liang 2017, AddSent step 2)."""
+
 import random
 import re
 
@@ -8,9 +9,18 @@ from textadv.qa.answer_types import type_of_text
 from textadv.qa.fake_answers import POOLS, VERBS, change_numbers, fake_answers
 
 
-@pytest.mark.parametrize("gold,kind", [("1880", "year"), ("May 3, 2013", "date"), ("$2 million", "money"),
-                                       ("45%", "percentage"), ("1,200", "number"), ("three", "number"),
-                                       ("the 1990s", "date")])
+@pytest.mark.parametrize(
+    "gold,kind",
+    [
+        ("1880", "year"),
+        ("May 3, 2013", "date"),
+        ("$2 million", "money"),
+        ("45%", "percentage"),
+        ("1,200", "number"),
+        ("three", "number"),
+        ("the 1990s", "date"),
+    ],
+)
 def test_numeric_fakes_keep_the_type_and_change_every_number(gold, kind):
     rng = random.Random(0)
     for _ in range(20):
@@ -30,8 +40,9 @@ def test_years_stay_plausible_and_ordinals_grammatical():
         assert year != 1880 and 1840 <= year <= 1920
         century = change_numbers("the 19th century", rng)
         n = int(re.search(r"\d+", century).group())
-        assert 1 <= n <= 21 and century.endswith({1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n not in (11, 12, 13) else 0,
-                                                                                "th") + " century")
+        assert 1 <= n <= 21 and century.endswith(
+            {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n not in (11, 12, 13) else 0, "th") + " century"
+        )
     assert change_numbers("the Bible", rng) is None
 
 

@@ -1,5 +1,6 @@
 """Official SQuAD v1.1 EM/F1 on hand-computed cases, and Jia & Liang's adversarial aggregation on a
 hand-made file (tests/qa/fixtures/adversarial_small.json)."""
+
 import warnings
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def test_f1_hand_computed():
     assert f1("a1 a1 b", ["a1 b c"]) == pytest.approx(2 / 3)
     # the maximum over gold answers: 0.8 against the first, 1/2 against the second -> 0.8
     assert f1("the Denver Broncos team", ["Denver Broncos", "Broncos team of Denver area players"]) == pytest.approx(
-        max(0.8, 2 * (3 / 3) * (3 / 6) / (1 + 3 / 6)))
+        max(0.8, 2 * (3 / 3) * (3 / 6) / (1 + 3 / 6))
+    )
     assert f1("Carolina", ["Denver Broncos"]) == 0.0
     assert f1("", ["Denver"]) == 0.0
     assert f1("the", ["a"]) == 0.0  # both normalise to nothing: no common token
@@ -71,12 +73,12 @@ def test_non_string_predictions_are_an_error():
 def test_adversarial_aggregation_on_the_hand_made_file():
     qs = read_squad(FIXTURES / "adversarial_small.json")
     predictions = {
-        "c0ffee01": "Paris, France",               # EM 0, F1 2/3 (P 1/2, R 1)
-        "c0ffee01-high-conf-turk0": "Berlin",      # 0 / 0: the worst variant
-        "c0ffee01-high-conf-turk1": "Paris",       # 1 / 1
-        "c0ffee02": "in Brazil",                   # no variant; golds Brazil | through Brazil
-        "c0ffee03": "Osaka",                       # 0 / 0
-        "c0ffee03-high-conf-turk0": "the Tokyo",   # 1 / 1: the variant scores HIGHER than the original
+        "c0ffee01": "Paris, France",  # EM 0, F1 2/3 (P 1/2, R 1)
+        "c0ffee01-high-conf-turk0": "Berlin",  # 0 / 0: the worst variant
+        "c0ffee01-high-conf-turk1": "Paris",  # 1 / 1
+        "c0ffee02": "in Brazil",  # no variant; golds Brazil | through Brazil
+        "c0ffee03": "Osaka",  # 0 / 0
+        "c0ffee03-high-conf-turk0": "the Tokyo",  # 1 / 1: the variant scores HIGHER than the original
     }
     # 'in Brazil' vs 'Brazil': P 1/2, R 1 -> 2/3; vs 'through Brazil': P 1/2, R 1/2 -> 1/2; max 2/3
     outcomes = {o.original_id: o for o in adversarial_outcomes(qs, score_questions(qs, predictions))}
@@ -101,8 +103,14 @@ def test_adversarial_aggregation_on_the_hand_made_file():
 def test_em_comes_from_the_min_f1_variant():
     qs = read_squad(FIXTURES / "adversarial_small.json")
     # turk0: F1 2/3 with EM 0; turk1: F1 1 with EM 1 -> the adversarial pair is (EM 0, F1 2/3), not (1, 2/3)
-    preds = {"c0ffee01": "Paris", "c0ffee01-high-conf-turk0": "Paris France", "c0ffee01-high-conf-turk1": "Paris",
-             "c0ffee02": "Brazil", "c0ffee03": "Tokyo", "c0ffee03-high-conf-turk0": "Tokyo"}
+    preds = {
+        "c0ffee01": "Paris",
+        "c0ffee01-high-conf-turk0": "Paris France",
+        "c0ffee01-high-conf-turk1": "Paris",
+        "c0ffee02": "Brazil",
+        "c0ffee03": "Tokyo",
+        "c0ffee03-high-conf-turk0": "Tokyo",
+    }
     o = adversarial_outcomes(qs, score_questions(qs, preds))[0]
     assert o.adversarial.exact_match == 0.0 and o.adversarial.f1 == pytest.approx(2 / 3)
 

@@ -1,10 +1,14 @@
 """AddSent's question mutation (Jia & Liang 2017, step 1) on hand-made questions."""
+
 import pytest
 
 from textadv.qa.mutation import QuestionMutator, TypedLexicon, choose
 
-CONTEXTS = ["London, Berlin, Rome and Madrid are large cities in Europe.",
-            "Edison and Westinghouse met Tesla in New York.", "He had four or five or six dogs."]
+CONTEXTS = [
+    "London, Berlin, Rome and Madrid are large cities in Europe.",
+    "Edison and Westinghouse met Tesla in New York.",
+    "He had four or five or six dogs.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +80,11 @@ def test_antonym_plurals_and_the_unchanged_question(spacy_nlp, mutator):
 def test_two_tokens_never_take_the_same_neighbour():
     from textadv.qa.mutation import Alternatives
 
-    alts = [Alternatives(0, ("Cup", "Series"), "nearby-entity"), Alternatives(1, ("Cup", "Game"), "nearby-entity"),
-            Alternatives(2, ("last",), "special")]
+    alts = [
+        Alternatives(0, ("Cup", "Series"), "nearby-entity"),
+        Alternatives(1, ("Cup", "Game"), "nearby-entity"),
+        Alternatives(2, ("last",), "special"),
+    ]
     assert choose(alts, 0) == {0: "Cup", 1: "Game", 2: "last"}
     assert choose(alts, 1) == {0: "Series", 1: "Game", 2: "last"}  # variant 1: second choices, last if fewer
 

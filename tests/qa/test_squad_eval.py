@@ -6,6 +6,7 @@ of France, said a liar.' appended, 'Berlin' (same sentence overlap, more questio
 window); with 'Rome is old.', 'Paris'; 'Brazil'; 'Osaka' for the Tokyo question (the only span in a
 sentence sharing words with it); with 'Tokyo is the capital of Japan.' appended, 'Tokyo'.
 """
+
 import json
 import warnings
 from pathlib import Path
@@ -28,11 +29,22 @@ def test_predictions_file_scores_match_hand_computed_values(tmp_path, capsys):
     out = tmp_path / "run"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        code = main(["squad-eval", "--data", DATA, "--predictions", str(FIXTURES / "predictions_small.json"),
-                     "--output", str(out), "--no-answer-types"])
+        code = main(
+            [
+                "squad-eval",
+                "--data",
+                DATA,
+                "--predictions",
+                str(FIXTURES / "predictions_small.json"),
+                "--output",
+                str(out),
+                "--no-answer-types",
+            ]
+        )
     assert code == 0
     assert [str(w.message) for w in caught if "no prediction" in str(w.message)] == [
-        "1 of 6 questions have no prediction; they score 0"]
+        "1 of 6 questions have no prediction; they score 0"
+    ]
     m = _metrics(out)
     # originals: 'Paris, France' EM 0 F1 2/3; c0ffee02 unanswered 0; 'the Tokyo' 1
     assert m["questions"] == 3 and m["variants"] == 3 and m["unanswered"] == 1
@@ -51,8 +63,9 @@ def test_predictions_file_scores_match_hand_computed_values(tmp_path, capsys):
 
 def test_sliding_window_scores_match_hand_computed_values(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["squad-eval", "--data", DATA, "--model", "sliding-window", "--output", str(out),
-                 "--examples", "3"]) == 0
+    assert (
+        main(["squad-eval", "--data", DATA, "--model", "sliding-window", "--output", str(out), "--examples", "3"]) == 0
+    )
     m = _metrics(out)
     assert m["original"] == pytest.approx({"exact_match": 200 / 3, "f1": 200 / 3})  # Paris, Brazil right; Osaka wrong
     assert m["adversarial"] == pytest.approx({"exact_match": 200 / 3, "f1": 200 / 3})  # Berlin wrong; Tokyo rescued
@@ -87,7 +100,9 @@ def test_bad_inputs_fail_in_one_line_and_touch_nothing(tmp_path, capsys):
         assert [p.name for p in out.iterdir()] == ["keep.txt"]
     bad_data = tmp_path / "bad_data.json"
     bad_data.write_text('{"data": [{"title": "t", "paragraphs": [{"context": "", "qas": []}]}]}')
-    assert main(["squad-eval", "--data", str(bad_data), "--model", "sliding-window", "--output", str(out),
-                 "--overwrite"]) == 2
+    assert (
+        main(["squad-eval", "--data", str(bad_data), "--model", "sliding-window", "--output", str(out), "--overwrite"])
+        == 2
+    )
     assert "paragraph 0: empty context" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]

@@ -1,5 +1,6 @@
 """SQuAD v1.1 reading and writing: strict validation with errors that name where, the round trip, the
 variant id scheme, and the official adversarial files' ids against the dev set."""
+
 import copy
 import json
 from pathlib import Path
@@ -31,12 +32,18 @@ def _good():
 
 def test_reads_fixture_in_order_with_titles_and_answers():
     qs = read_squad(FIXTURE)
-    assert [q.id for q in qs] == ["c0ffee01", "c0ffee01-high-conf-turk0", "c0ffee01-high-conf-turk1", "c0ffee02",
-                                  "c0ffee03", "c0ffee03-high-conf-turk0"]
+    assert [q.id for q in qs] == [
+        "c0ffee01",
+        "c0ffee01-high-conf-turk0",
+        "c0ffee01-high-conf-turk1",
+        "c0ffee02",
+        "c0ffee03",
+        "c0ffee03-high-conf-turk0",
+    ]
     assert qs[3].title == "Rivers" and qs[3].answers == (SquadAnswer("Brazil", 31), SquadAnswer("through Brazil", 23))
     for q in qs:
         for a in q.answers:
-            assert q.context[a.answer_start:a.answer_start + len(a.text)] == a.text
+            assert q.context[a.answer_start : a.answer_start + len(a.text)] == a.text
 
 
 def test_round_trip_read_write_read(tmp_path):
@@ -75,25 +82,42 @@ def _mutate(tmp_path, change):
     return _write(tmp_path, data)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["data"][0]["paragraphs"][0]["qas"][0].pop("question"),
-     r"article 0 \('Capitals'\), paragraph 0, question 'c0ffee01': the question has no 'question' key"),
-    (lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start=3),
-     r"article 1 \('Rivers'\), paragraph 0, question 'c0ffee02': answer 0 'Brazil' does not occur at answer_start 3"),
-    (lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(text="Peru"),
-     r"question 'c0ffee02': answer 0 'Peru' does not occur"),
-    (lambda d: d["data"][2]["paragraphs"][1]["qas"][0].update(question="   "),
-     r"article 2 \('Capitals'\), paragraph 1, question 'c0ffee03-high-conf-turk0': empty question"),
-    (lambda d: d["data"][0]["paragraphs"][1].update(context=""),
-     r"article 0 \('Capitals'\), paragraph 1: empty context"),
-    (lambda d: d["data"][0]["paragraphs"][2].pop("qas"), r"paragraph 2: the paragraph has no 'qas' key"),
-    (lambda d: d["data"][1].pop("paragraphs"), r"article 1 \('Rivers'\): the article has no 'paragraphs' key"),
-    (lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(answers=[]), r"question 'c0ffee02': no gold answer"),
-    (lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(id="c0ffee01"),
-     r"question 'c0ffee01': duplicate question id \(first seen at article 0, paragraph 0\)"),
-    (lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start="31"),
-     r"answer 0's 'answer_start' is a str, expected int"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d["data"][0]["paragraphs"][0]["qas"][0].pop("question"),
+            r"article 0 \('Capitals'\), paragraph 0, question 'c0ffee01': the question has no 'question' key",
+        ),
+        (
+            lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start=3),
+            r"article 1 \('Rivers'\), paragraph 0, question 'c0ffee02': answer 0 'Brazil' does not occur at answer_start 3",
+        ),
+        (
+            lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(text="Peru"),
+            r"question 'c0ffee02': answer 0 'Peru' does not occur",
+        ),
+        (
+            lambda d: d["data"][2]["paragraphs"][1]["qas"][0].update(question="   "),
+            r"article 2 \('Capitals'\), paragraph 1, question 'c0ffee03-high-conf-turk0': empty question",
+        ),
+        (
+            lambda d: d["data"][0]["paragraphs"][1].update(context=""),
+            r"article 0 \('Capitals'\), paragraph 1: empty context",
+        ),
+        (lambda d: d["data"][0]["paragraphs"][2].pop("qas"), r"paragraph 2: the paragraph has no 'qas' key"),
+        (lambda d: d["data"][1].pop("paragraphs"), r"article 1 \('Rivers'\): the article has no 'paragraphs' key"),
+        (lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(answers=[]), r"question 'c0ffee02': no gold answer"),
+        (
+            lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(id="c0ffee01"),
+            r"question 'c0ffee01': duplicate question id \(first seen at article 0, paragraph 0\)",
+        ),
+        (
+            lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start="31"),
+            r"answer 0's 'answer_start' is a str, expected int",
+        ),
+    ],
+)
 def test_invalid_files_name_the_file_and_where(tmp_path, change, message):
     path = _mutate(tmp_path, change)
     with pytest.raises(ValueError, match=message) as err:
@@ -101,12 +125,15 @@ def test_invalid_files_name_the_file_and_where(tmp_path, change, message):
     assert str(path) in str(err.value)
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"version": "1.1", "data": [', r"is not valid JSON"),
-    ("[1, 2, 3]", r"is not a SQuAD v1.1 file"),
-    ('{"version": "1.1", "articles": []}', r"is not a SQuAD v1.1 file"),
-    ('{"version": "1.1", "data": []}', r"holds no questions"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"version": "1.1", "data": [', r"is not valid JSON"),
+        ("[1, 2, 3]", r"is not a SQuAD v1.1 file"),
+        ('{"version": "1.1", "articles": []}', r"is not a SQuAD v1.1 file"),
+        ('{"version": "1.1", "data": []}', r"holds no questions"),
+    ],
+)
 def test_malformed_and_not_squad_shaped_files(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(ValueError, match=message) as err:
@@ -137,19 +164,29 @@ def test_hub_offline_fails_with_a_clear_message(tmp_path, monkeypatch):
 def test_hub_rows_become_questions(monkeypatch):
     import datasets
 
-    rows = [{"id": "a1", "title": "T", "context": "Alice met Bob.", "question": "Who did Alice meet?",
-             "answers": {"text": ["Bob"], "answer_start": [10]}}]
+    rows = [
+        {
+            "id": "a1",
+            "title": "T",
+            "context": "Alice met Bob.",
+            "question": "Who did Alice meet?",
+            "answers": {"text": ["Bob"], "answer_start": [10]},
+        }
+    ]
     monkeypatch.setattr(datasets, "load_dataset", lambda name, config, split: copy.deepcopy(rows))
-    assert load_hub_squad("squad") == [SquadQuestion("a1", "Who did Alice meet?", "Alice met Bob.",
-                                                     (SquadAnswer("Bob", 10),), "T")]
+    assert load_hub_squad("squad") == [
+        SquadQuestion("a1", "Who did Alice meet?", "Alice met Bob.", (SquadAnswer("Bob", 10),), "T")
+    ]
 
 
 def test_official_adversarial_ids_map_to_dev_ids(shared_data):
     squad = shared_data / "squad"
     dev = {q.id: q for q in read_squad(squad / "dev-v1.1.json")}
     assert len(dev) == 10570
-    for name, total, originals in (("sample1k-HCVerifyAll.json", 3560, 1000),
-                                   ("sample1k-HCVerifySample.json", 1787, 1000)):
+    for name, total, originals in (
+        ("sample1k-HCVerifyAll.json", 3560, 1000),
+        ("sample1k-HCVerifySample.json", 1787, 1000),
+    ):
         qs = read_squad(squad / name)
         assert len(qs) == total
         roots = {original_id(q.id) for q in qs}

@@ -1,4 +1,5 @@
 """The SQuAD sample shipped for offline use is a valid SQuAD v1.1 file of real dev questions."""
+
 from pathlib import Path
 
 from textadv.qa.squad import original_id, read_squad

@@ -1,5 +1,6 @@
 """QA systems: the Hugging Face reader's windows and spans (a tiny randomly initialised BERT built offline),
 the sliding-window baseline, predictions files and the error for a model that is not a QA model."""
+
 import json
 from pathlib import Path
 
@@ -28,8 +29,15 @@ def tiny_bert(tokenizer, cls_name="BertForQuestionAnswering", **extra):
     from transformers import BertConfig
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128, **extra)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        **extra,
+    )
     return getattr(transformers, cls_name)(config)
 
 
@@ -50,11 +58,11 @@ def test_windows_cover_long_contexts_and_labels_point_at_the_answer(tokenizer):
     assert labelled and 0 not in labelled  # the answer is not in the first window
     for i in labelled:
         s, e = int(w.start_positions[i]), int(w.end_positions[i])
-        assert q.context[w.offsets[i][s][0]:w.offsets[i][e][1]] == "Zanzibar harbour"
+        assert q.context[w.offsets[i][s][0] : w.offsets[i][e][1]] == "Zanzibar harbour"
     # consecutive windows share doc_stride context tokens
     ctx0 = [o for o in w.offsets[0] if o is not None]
     ctx1 = [o for o in w.offsets[1] if o is not None]
-    assert ctx0[-SMALL.doc_stride:] == ctx1[:SMALL.doc_stride]
+    assert ctx0[-SMALL.doc_stride :] == ctx1[: SMALL.doc_stride]
 
 
 def test_best_spans_respect_the_context_and_max_length():
@@ -129,8 +137,14 @@ def test_sliding_window_on_the_fixture_follows_the_window_rule():
     # hand-traced in tests/qa/test_squad_eval.py: the appended 'Berlin is the capital of France' wins on
     # window weight, and 'Tokyo is the capital of Japan' rescues the Tokyo question
     preds = SlidingWindowBaseline().predict(read_squad(FIXTURES / "adversarial_small.json"))
-    assert preds == {"c0ffee01": "Paris", "c0ffee01-high-conf-turk0": "Berlin", "c0ffee01-high-conf-turk1": "Paris",
-                     "c0ffee02": "Brazil", "c0ffee03": "Osaka", "c0ffee03-high-conf-turk0": "Tokyo"}
+    assert preds == {
+        "c0ffee01": "Paris",
+        "c0ffee01-high-conf-turk0": "Berlin",
+        "c0ffee01-high-conf-turk1": "Paris",
+        "c0ffee02": "Brazil",
+        "c0ffee03": "Osaka",
+        "c0ffee03-high-conf-turk0": "Tokyo",
+    }
 
 
 def test_predictions_file(tmp_path):

@@ -1,6 +1,7 @@
 """recipes/train_qa.py on a tiny randomly initialised BERT: the loss falls, a seed fixes the run, an
 interrupted run resumed from its checkpoint ends exactly where an uninterrupted one does, and the saved
 directory is a loadable QA system."""
+
 import importlib.util
 import json
 from pathlib import Path
@@ -31,16 +32,46 @@ def tiny_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(assets.minilm_dir())
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(path)
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+        )
+    ).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
 
 def _args(model, out, *extra):
-    return ["--train", str(DATA), "--model", str(model), "--output-dir", str(out), "--max-seq-length", "48",
-            "--doc-stride", "12", "--max-query-length", "12", "--batch-size", "4", "--lr", "2e-3", "--warmup", "0",
-            "--log-every", "5", "--threads", "1", *extra]
+    return [
+        "--train",
+        str(DATA),
+        "--model",
+        str(model),
+        "--output-dir",
+        str(out),
+        "--max-seq-length",
+        "48",
+        "--doc-stride",
+        "12",
+        "--max-query-length",
+        "12",
+        "--batch-size",
+        "4",
+        "--lr",
+        "2e-3",
+        "--warmup",
+        "0",
+        "--log-every",
+        "5",
+        "--threads",
+        "1",
+        *extra,
+    ]
 
 
 def _metrics(out):
@@ -70,11 +101,37 @@ def test_exclude_and_limit_select_whole_paragraphs(recipe, tmp_path):
     parser = argparse.ArgumentParser()
     recipe.add_arguments(parser)
     excl = tmp_path / "excl.json"
-    excl.write_text(json.dumps({"data": [{"title": "x", "paragraphs": [{"context": "Brazil.", "qas": [
-        {"id": "c0ffee02-high-conf-turk9", "question": "q?", "answers": [{"text": "Brazil", "answer_start": 0}]}]}]}]}))
+    excl.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "title": "x",
+                        "paragraphs": [
+                            {
+                                "context": "Brazil.",
+                                "qas": [
+                                    {
+                                        "id": "c0ffee02-high-conf-turk9",
+                                        "question": "q?",
+                                        "answers": [{"text": "Brazil", "answer_start": 0}],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     args = parser.parse_args(["--train", str(DATA), "--exclude", str(excl), "--output-dir", "unused"])
     assert [q.id for q in recipe.select_questions(args)] == [
-        "c0ffee01", "c0ffee01-high-conf-turk0", "c0ffee01-high-conf-turk1", "c0ffee03", "c0ffee03-high-conf-turk0"]
+        "c0ffee01",
+        "c0ffee01-high-conf-turk0",
+        "c0ffee01-high-conf-turk1",
+        "c0ffee03",
+        "c0ffee03-high-conf-turk0",
+    ]
     args = parser.parse_args(["--train", str(DATA), "--limit", "2", "--seed", "1", "--output-dir", "unused"])
     chosen = recipe.select_questions(args)
     assert len(chosen) == 2 and len({q.context for q in chosen}) == 2  # each paragraph holds one question

@@ -4,6 +4,7 @@ Every refusal must exit 2 with one line naming the problem, and leave the run di
 byte as it was (hashed before and after). Each job checks every input and the whole resume
 contract before it touches its directory (textadv/report/runs.py).
 """
+
 import csv
 import hashlib
 import json
@@ -19,14 +20,54 @@ import torch
 from textadv.cli import main
 from textadv.report import is_complete, read_json
 
-IMAGE = ["--dataset", "digits", "--train-size", "64", "--test-size", "16", "--batch-size", "16", "--eval-eps", "0.1",
-         "--eval-pgd-steps", "1", "--rho-examples", "4", "--no-progress"]
-TEXT = ["--no-glove", "--embedding-dim", "8", "--hidden-size", "8", "--dense-size", "4", "--batch-size", "4",
-        "--max-length", "16", "--eval-eps", "1", "--pgd-steps", "1", "--unlabeled", "none", "--neighbour-words",
-        "--no-progress", "--adv", "at"]
-REVIEWS = [("a warm, funny and moving film", "pos"), ("the best movie of the year", "pos"),
-           ("brilliant acting and a sharp script", "pos"), ("a dull and lifeless mess", "neg"),
-           ("the worst film of the year", "neg"), ("boring, predictable and far too long", "neg")]
+IMAGE = [
+    "--dataset",
+    "digits",
+    "--train-size",
+    "64",
+    "--test-size",
+    "16",
+    "--batch-size",
+    "16",
+    "--eval-eps",
+    "0.1",
+    "--eval-pgd-steps",
+    "1",
+    "--rho-examples",
+    "4",
+    "--no-progress",
+]
+TEXT = [
+    "--no-glove",
+    "--embedding-dim",
+    "8",
+    "--hidden-size",
+    "8",
+    "--dense-size",
+    "4",
+    "--batch-size",
+    "4",
+    "--max-length",
+    "16",
+    "--eval-eps",
+    "1",
+    "--pgd-steps",
+    "1",
+    "--unlabeled",
+    "none",
+    "--neighbour-words",
+    "--no-progress",
+    "--adv",
+    "at",
+]
+REVIEWS = [
+    ("a warm, funny and moving film", "pos"),
+    ("the best movie of the year", "pos"),
+    ("brilliant acting and a sharp script", "pos"),
+    ("a dull and lifeless mess", "neg"),
+    ("the worst film of the year", "neg"),
+    ("boring, predictable and far too long", "neg"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +77,10 @@ def _one_thread(single_thread):
 
 def tree(path: Path) -> dict:
     """Every file and directory under ``path`` with the SHA-256 of its bytes (directories map to None)."""
-    return {str(p.relative_to(path)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None)
-            for p in sorted(path.rglob("*"))}
+    return {
+        str(p.relative_to(path)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None)
+        for p in sorted(path.rglob("*"))
+    }
 
 
 def refused(argv, capsys, *expected) -> str:
@@ -66,10 +109,29 @@ def corpus(tmp_path_factory):
 def finished(tmp_path_factory, corpus):
     """A finished PGD image run and a finished AT text run (4 steps, checkpoints every 2), copied per test."""
     root = tmp_path_factory.mktemp("finished")
-    assert main(["image-train", "--adv", "pgd", "--epsilon", "0.1", "--max-steps", "4", "--save-every", "2",
-                 "--output-dir", str(root / "image"), *IMAGE]) == 0
-    assert main(["finetune", *corpus, *TEXT, "--max-steps", "4", "--save-every", "2",
-                 "--output-dir", str(root / "text")]) == 0
+    assert (
+        main(
+            [
+                "image-train",
+                "--adv",
+                "pgd",
+                "--epsilon",
+                "0.1",
+                "--max-steps",
+                "4",
+                "--save-every",
+                "2",
+                "--output-dir",
+                str(root / "image"),
+                *IMAGE,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["finetune", *corpus, *TEXT, "--max-steps", "4", "--save-every", "2", "--output-dir", str(root / "text")])
+        == 0
+    )
     return root
 
 
@@ -85,8 +147,26 @@ def test_image_resume_with_a_changed_setting_is_refused_and_the_run_kept(runs, c
     """Issue 8.1: the resume contract is checked before metrics.json or the config is touched."""
     run = runs / "image"
     before = tree(run)
-    refused(["image-train", "--adv", "pgd", "--epsilon", "0.1", "--lr", "0.01", "--max-steps", "20", "--resume",
-             "--output-dir", str(run), *IMAGE], capsys, "cannot resume", "lr: 0.001 -> 0.01")
+    refused(
+        [
+            "image-train",
+            "--adv",
+            "pgd",
+            "--epsilon",
+            "0.1",
+            "--lr",
+            "0.01",
+            "--max-steps",
+            "20",
+            "--resume",
+            "--output-dir",
+            str(run),
+            *IMAGE,
+        ],
+        capsys,
+        "cannot resume",
+        "lr: 0.001 -> 0.01",
+    )
     assert tree(run) == before and is_complete(run)
 
 
@@ -97,19 +177,25 @@ def test_image_resume_of_a_text_run_is_refused_and_the_run_kept(runs, capsys):
     assert tree(run) == before
 
 
-@pytest.mark.parametrize("damage, name", [
-    (lambda f: os.truncate(f, 1000), "model.safetensors"),
-    (lambda f: f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2]), "optimizer.pt"),
-    (lambda f: f.write_bytes(b"\x80\x04not a checkpoint"), "scheduler.pt"),
-    (lambda f: f.write_text("{"), "state.json"),
-])
+@pytest.mark.parametrize(
+    "damage, name",
+    [
+        (lambda f: os.truncate(f, 1000), "model.safetensors"),
+        (lambda f: f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2]), "optimizer.pt"),
+        (lambda f: f.write_bytes(b"\x80\x04not a checkpoint"), "scheduler.pt"),
+        (lambda f: f.write_text("{"), "state.json"),
+    ],
+)
 def test_a_damaged_checkpoint_is_named_and_the_run_kept(runs, capsys, damage, name):
     """Issue 8.2: one line naming the file, nothing deleted, never the advice to load unsafely."""
     run = runs / "text"
     damage(run / "checkpoint" / name)
     before = tree(run)
-    err = refused(["finetune", "--resume", str(run), "--max-steps", "6"], capsys,
-                  f"checkpoint file {run / 'checkpoint' / name} cannot be loaded")
+    err = refused(
+        ["finetune", "--resume", str(run), "--max-steps", "6"],
+        capsys,
+        f"checkpoint file {run / 'checkpoint' / name} cannot be loaded",
+    )
     assert "weights_only" not in err
     assert tree(run) == before and is_complete(run)
 
@@ -132,8 +218,22 @@ def test_overwrite_replaces_only_a_textadv_run(runs, tmp_path, corpus, capsys):
     refused(["image-train", *IMAGE, "--output-dir", str(mine), "--overwrite"], capsys, "not a textadv run")
     assert tree(mine) == before
     # A finished text run may be replaced by an image run: it is recognisably a textadv run directory.
-    assert main(["image-train", *IMAGE, "--adv", "none", "--max-steps", "1", "--output-dir", str(runs / "text"),
-                 "--overwrite"]) == 0
+    assert (
+        main(
+            [
+                "image-train",
+                *IMAGE,
+                "--adv",
+                "none",
+                "--max-steps",
+                "1",
+                "--output-dir",
+                str(runs / "text"),
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
     assert read_json(runs / "text" / "config.json")["job"] == "image-train"
     assert not (runs / "text" / "model").exists()
 
@@ -160,8 +260,12 @@ def test_image_resume_takes_the_objective_from_the_run(runs, capsys):
     """Issue 8.7: --adv none on a PGD run is refused; a plain resume continues the PGD run."""
     run = runs / "image"
     before = tree(run)
-    refused(["image-train", "--resume", str(run), "--adv", "none", "--max-steps", "6"], capsys,
-            "cannot resume", "adv: 'pgd' -> 'none'")
+    refused(
+        ["image-train", "--resume", str(run), "--adv", "none", "--max-steps", "6"],
+        capsys,
+        "cannot resume",
+        "adv: 'pgd' -> 'none'",
+    )
     refused(["image-train", "--resume", str(run), "--channels", "4", "8"], capsys, "channels")
     assert tree(run) == before
     assert main(["image-train", "--resume", str(run), "--max-steps", "6", "--eval-eps", "0.2"]) == 0
@@ -222,8 +326,12 @@ def test_an_unwritable_output_directory_is_one_line_before_any_data_is_loaded(tm
     if restore is None:
         pytest.skip("cannot make a directory unwritable here (root without chattr)")
     try:
-        refused(["finetune", "--dataset", str(tmp_path / "missing.csv"), "--output-dir", str(locked / "run")],
-                capsys, "is not writable", str(locked))
+        refused(
+            ["finetune", "--dataset", str(tmp_path / "missing.csv"), "--output-dir", str(locked / "run")],
+            capsys,
+            "is not writable",
+            str(locked),
+        )
         refused(["image-train", *IMAGE, "--output-dir", str(locked / "run")], capsys, "is not writable")
         refused(["neighbours", "--checkpoints", "glove", "--output", str(locked / "nn")], capsys, "is not writable")
         assert list(locked.iterdir()) == []
@@ -234,8 +342,9 @@ def test_an_unwritable_output_directory_is_one_line_before_any_data_is_loaded(tm
 def test_late_checks_leave_nothing_that_blocks_the_corrected_rerun(tmp_path, capsys):
     """Issue 8.16: a refused --epsilon inf writes nothing; the corrected command then runs in the same directory."""
     run = tmp_path / "run"
-    refused(["image-train", *IMAGE, "--epsilon", "inf", "--max-steps", "1", "--output-dir", str(run)], capsys,
-            "--epsilon")
+    refused(
+        ["image-train", *IMAGE, "--epsilon", "inf", "--max-steps", "1", "--output-dir", str(run)], capsys, "--epsilon"
+    )
     assert not run.exists()
     assert main(["image-train", *IMAGE, "--epsilon", "0.1", "--max-steps", "1", "--output-dir", str(run)]) == 0
 
@@ -246,15 +355,32 @@ def test_a_batch_that_does_not_split_over_the_processes_writes_nothing(tmp_path,
     from textadv.jobs.finetune import FinetuneConfig, finetune
     from textadv.jobs.image import ImageSettings, image_train
 
-    two = types.SimpleNamespace(num_processes=2, process_index=0, is_main_process=True, device=torch.device("cpu"),
-                                wait_for_everyone=lambda: None)
+    two = types.SimpleNamespace(
+        num_processes=2,
+        process_index=0,
+        is_main_process=True,
+        device=torch.device("cpu"),
+        wait_for_everyone=lambda: None,
+    )
     run = tmp_path / "run"
     with pytest.raises(ValueError, match="batch_size 5 must be divisible by the number of processes 2"):
         if job == "image":
-            image_train(ImageSettings(dataset="digits", train_size=64, test_size=16, batch_size=5), str(run),
-                        accelerator=two)
+            image_train(
+                ImageSettings(dataset="digits", train_size=64, test_size=16, batch_size=5), str(run), accelerator=two
+            )
         else:
-            finetune(FinetuneConfig(dataset=corpus[1], test_file=corpus[3], unlabeled="none", glove=False,
-                                    embedding_dim=8, hidden_size=8, dense_size=4, batch_size=5), str(run),
-                     accelerator=two)
+            finetune(
+                FinetuneConfig(
+                    dataset=corpus[1],
+                    test_file=corpus[3],
+                    unlabeled="none",
+                    glove=False,
+                    embedding_dim=8,
+                    hidden_size=8,
+                    dense_size=4,
+                    batch_size=5,
+                ),
+                str(run),
+                accelerator=two,
+            )
     assert not run.exists()

@@ -5,8 +5,17 @@ import torch
 from safetensors.torch import load_file
 
 from textadv.report import (
-    atomic_path, finish_run, is_complete, metrics_table, open_run, plot_accuracy_vs_eps, read_json,
-    save_safetensors, table, write_json, write_text,
+    atomic_path,
+    finish_run,
+    is_complete,
+    metrics_table,
+    open_run,
+    plot_accuracy_vs_eps,
+    read_json,
+    save_safetensors,
+    table,
+    write_json,
+    write_text,
 )
 
 
@@ -46,7 +55,9 @@ def test_run_directory_is_complete_only_after_metrics(tmp_path):
 
 
 def test_plot_writes_a_png(tmp_path):
-    path = plot_accuracy_vs_eps({"FGSM": {0.0: 0.99, 0.1: 0.8}, "PGD": {0.0: 0.99, 0.1: 0.6}}, tmp_path / "p.png", title="t")
+    path = plot_accuracy_vs_eps(
+        {"FGSM": {0.0: 0.99, 0.1: 0.8}, "PGD": {0.0: 0.99, 0.1: 0.6}}, tmp_path / "p.png", title="t"
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="curves"):
         plot_accuracy_vs_eps({}, tmp_path / "q.png")

@@ -1,4 +1,5 @@
 """TextSurface with the objectives: AT norm and padding, VAT and parameter gradients, shared dropout."""
+
 import pytest
 import torch
 
@@ -13,16 +14,19 @@ def _model(dropout=0.5, normalization="miyato", seed=0):
     torch.manual_seed(seed)
     counts = torch.arange(VOCAB, dtype=torch.float64) + 1
     counts[0] = 0  # <pad> never occurs
-    config = LSTMConfig(VOCAB, 3, embedding_dim=8, hidden_size=12, dense_size=6,
-                        embedding_dropout=dropout, normalization=normalization)
+    config = LSTMConfig(
+        VOCAB, 3, embedding_dim=8, hidden_size=12, dense_size=6, embedding_dropout=dropout, normalization=normalization
+    )
     return LSTMClassifier(config, counts)
 
 
 def _batch(seed=0):
     g = torch.Generator().manual_seed(seed)
     lengths = [7, 3, 5, 1]
-    examples = [{"input_ids": torch.randint(2, VOCAB, (n,), generator=g).tolist(), "labels": i % 3}
-                for i, n in enumerate(lengths)]
+    examples = [
+        {"input_ids": torch.randint(2, VOCAB, (n,), generator=g).tolist(), "labels": i % 3}
+        for i, n in enumerate(lengths)
+    ]
     return TextCollator()(examples)
 
 

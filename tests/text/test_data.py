@@ -1,4 +1,5 @@
 """Datasets: the packaged corpus, local files, and bad input named clearly."""
+
 import gzip
 from collections import Counter
 import json
@@ -135,9 +136,14 @@ def test_overlong_texts_keep_special_tokens_with_a_hf_tokenizer():
 
 
 def test_sst2_and_imdb_through_local_files(shared_data):
-    sst2 = load_text_classification(shared_data / "sst2" / "train.tsv", text_column="sentence",
-                                    test_file=shared_data / "sst2" / "dev.tsv", max_train_examples=300)
+    sst2 = load_text_classification(
+        shared_data / "sst2" / "train.tsv",
+        text_column="sentence",
+        test_file=shared_data / "sst2" / "dev.tsv",
+        max_train_examples=300,
+    )
     assert len(sst2.test) == 872 and len(sst2.train) == 300 and sst2.label_names == ("0", "1")
-    imdb = load_text_classification(shared_data / "imdb" / "imdb_test.csv.gz", max_train_examples=100,
-                                    test_ratio=0.01, validation_ratio=0.01)
+    imdb = load_text_classification(
+        shared_data / "imdb" / "imdb_test.csv.gz", max_train_examples=100, test_ratio=0.01, validation_ratio=0.01
+    )
     assert len(imdb.train) == 100 and imdb.label_names == ("0", "1")

@@ -1,4 +1,5 @@
 """Hugging Face classifiers through inputs_embeds: one embedding block, training, save/load."""
+
 import json
 
 import pytest
@@ -6,12 +7,27 @@ import torch
 
 from textadv.objectives import build_objective
 from textadv.surfaces import TextSurface
-from textadv.text import (HFTextClassifier, TextCollator, encode_examples, load_hf_classifier, load_text_model,
-                          pad_id_of, save_text_model, word_frequencies)
+from textadv.text import (
+    HFTextClassifier,
+    TextCollator,
+    encode_examples,
+    load_hf_classifier,
+    load_text_model,
+    pad_id_of,
+    save_text_model,
+    word_frequencies,
+)
 
-TEXTS = ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés",
-         "a masterpiece four years in the making", "unfunny and lame", "an utterly charming film",
-         "boring, pointless and far too long", "wonderful acting", "a dreary mess"]
+TEXTS = [
+    "a gorgeous, witty, seductive movie.",
+    "the plot is nothing but boilerplate clichés",
+    "a masterpiece four years in the making",
+    "unfunny and lame",
+    "an utterly charming film",
+    "boring, pointless and far too long",
+    "wonderful acting",
+    "a dreary mess",
+]
 LABELS = [1, 0, 1, 0, 1, 0, 1, 0]
 
 
@@ -93,19 +109,33 @@ def test_save_load_round_trip_gives_identical_logits(minilm, tmp_path):
     loaded, encoder, _ = load_text_model(tmp_path / "m")
     batch = _batch(encoder)
     with torch.no_grad():
-        torch.testing.assert_close(loaded(batch["input_ids"], batch["attention_mask"]),
-                                   model(batch["input_ids"], batch["attention_mask"]), rtol=0, atol=0)
+        torch.testing.assert_close(
+            loaded(batch["input_ids"], batch["attention_mask"]),
+            model(batch["input_ids"], batch["attention_mask"]),
+            rtol=0,
+            atol=0,
+        )
 
 
 def _tiny(kind):
     import transformers as T
 
     configs = {
-        "bert": lambda: T.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32),
-        "roberta": lambda: T.RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                           intermediate_size=32, pad_token_id=1),
+        "bert": lambda: T.BertConfig(
+            vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        ),
+        "roberta": lambda: T.RobertaConfig(
+            vocab_size=50,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            pad_token_id=1,
+        ),
         "distilbert": lambda: T.DistilBertConfig(vocab_size=50, dim=16, n_layers=1, n_heads=2, hidden_dim=32),
-        "gpt2": lambda: T.GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, pad_token_id=1, bos_token_id=0, eos_token_id=0),
+        "gpt2": lambda: T.GPT2Config(
+            vocab_size=50, n_embd=16, n_layer=1, n_head=2, pad_token_id=1, bos_token_id=0, eos_token_id=0
+        ),
     }
     config = configs[kind]()
     config.num_labels = 2
@@ -117,12 +147,16 @@ def _tiny(kind):
 def test_other_encoder_architectures_take_the_inputs_embeds_route(kind):
     model = _tiny(kind)
     wrapped = HFTextClassifier(model, normalization="raw").eval()
-    batch = {"input_ids": torch.tensor([[5, 8, 9, 11, 2], [5, 7, 2, 1, 1]]),
-             "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])}
+    batch = {
+        "input_ids": torch.tensor([[5, 8, 9, 11, 2], [5, 7, 2, 1, 1]]),
+        "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
+    }
     surface = TextSurface(wrapped)
     with torch.no_grad():
-        torch.testing.assert_close(surface.logits(surface.inputs(batch), batch),
-                                   model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits)
+        torch.testing.assert_close(
+            surface.logits(surface.inputs(batch), batch),
+            model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits,
+        )
 
 
 def test_classifiers_that_need_input_ids_are_refused():

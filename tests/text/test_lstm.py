@@ -1,4 +1,5 @@
 """Miyato's LSTM classifier: last real state, training with the objectives, GloVe, save/load."""
+
 import json
 
 import pytest
@@ -6,8 +7,17 @@ import torch
 
 from textadv.objectives import build_objective
 from textadv.surfaces import TextSurface
-from textadv.text import (LSTMClassifier, LSTMConfig, TextCollator, Vocabulary, encode_examples, load_glove,
-                          load_text_classification, load_text_model, save_text_model)
+from textadv.text import (
+    LSTMClassifier,
+    LSTMConfig,
+    TextCollator,
+    Vocabulary,
+    encode_examples,
+    load_glove,
+    load_text_classification,
+    load_text_model,
+    save_text_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +31,9 @@ def corpus():
 
 def _model(vocab, **kwargs):
     torch.manual_seed(0)
-    return LSTMClassifier(LSTMConfig(len(vocab), 2, embedding_dim=16, hidden_size=16, dense_size=8, **kwargs), vocab.frequencies())
+    return LSTMClassifier(
+        LSTMConfig(len(vocab), 2, embedding_dim=16, hidden_size=16, dense_size=8, **kwargs), vocab.frequencies()
+    )
 
 
 def test_padding_after_the_last_token_does_not_change_logits(corpus):
@@ -36,7 +48,9 @@ def test_padding_after_the_last_token_does_not_change_logits(corpus):
 def test_lstm_trains_with_objective_step(corpus, objective):
     _, vocab, batch = corpus
     torch.manual_seed(0)
-    model = LSTMClassifier(LSTMConfig(len(vocab), 2, embedding_dim=32, hidden_size=32, dense_size=16), vocab.frequencies())
+    model = LSTMClassifier(
+        LSTMConfig(len(vocab), 2, embedding_dim=32, hidden_size=32, dense_size=16), vocab.frequencies()
+    )
     surface = TextSurface(model)
     # ε scaled to this 32-dimensional toy: a sequence of 24 normalised tokens has norm about 28.
     step = build_objective(objective, eps=2.0, xi=0.1)
@@ -87,8 +101,12 @@ def test_save_load_round_trip_gives_identical_logits(corpus, tmp_path):
     assert len((tmp_path / "m" / meta["frequencies_file"]).read_text().splitlines()) == len(vocab)
     loaded, encoder, _ = load_text_model(tmp_path / "m")
     assert encoder == vocab
-    torch.testing.assert_close(loaded(batch["input_ids"], batch["attention_mask"]),
-                               model(batch["input_ids"], batch["attention_mask"]), rtol=0, atol=0)
+    torch.testing.assert_close(
+        loaded(batch["input_ids"], batch["attention_mask"]),
+        model(batch["input_ids"], batch["attention_mask"]),
+        rtol=0,
+        atol=0,
+    )
 
 
 def test_incomplete_directory_is_not_loadable(tmp_path):

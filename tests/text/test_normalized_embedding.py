@@ -1,4 +1,5 @@
 """Miyato normalisation: statistics, gradients through E and Var, explicit frequency tables."""
+
 import pytest
 import torch
 from torch import nn

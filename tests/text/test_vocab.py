@@ -1,4 +1,5 @@
 """Word tokenisation, vocabularies, frequency files, and token-id frequencies of HF tokenizers."""
+
 import pytest
 import torch
 

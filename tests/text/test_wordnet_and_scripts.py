@@ -1,4 +1,5 @@
 """WordNet for NLTK from the packaged files, and the data scripts."""
+
 import importlib.util
 from pathlib import Path
 
@@ -41,10 +42,20 @@ def test_build_vocab_script_counts_training_and_unlabeled_text(tmp_path):
     unlabeled = tmp_path / "u.txt"
     unlabeled.write_text("film film film\n")
     out = tmp_path / "vocab.tsv"
-    code = _script("build_vocab").main([
-        "--dataset", str(data), "--unlabeled", str(unlabeled), "--min-count", "2", "--output", str(out),
-        "--split-seed", "0",
-    ])
+    code = _script("build_vocab").main(
+        [
+            "--dataset",
+            str(data),
+            "--unlabeled",
+            str(unlabeled),
+            "--min-count",
+            "2",
+            "--output",
+            str(out),
+            "--split-seed",
+            "0",
+        ]
+    )
     assert code == 0
     vocab = Vocabulary.load(out)
     assert vocab.tokens[:2] == ("<pad>", "<unk>") and "film" in vocab
@@ -56,8 +67,9 @@ def test_build_vocab_script_with_a_tokenizer_and_bad_input(tmp_path, capsys):
     data.write_text("text,label\ngood film,1\nbad film,0\ngood cast,1\nbad plot,0\n")
     out = tmp_path / "freq.txt"
     script = _script("build_vocab")
-    assert script.main(["--dataset", str(data), "--tokenizer", "minilm", "--unlabeled", "none",
-                        "--output", str(out)]) == 0
+    assert (
+        script.main(["--dataset", str(data), "--tokenizer", "minilm", "--unlabeled", "none", "--output", str(out)]) == 0
+    )
     counts = load_frequencies(out)
     assert counts.numel() == 30522 and counts.sum() > 0
     assert script.main(["--dataset", str(data), "--label-column", "stars", "--output", str(out)]) == 2

@@ -1,4 +1,5 @@
 """textadv.text.wordnet.wordnet_reader answers like nltk.corpus.wordnet over the same WordNet 3.0 files."""
+
 from textadv.text.wordnet import wordnet_reader
 
 

@@ -1,4 +1,5 @@
 """Run by ``torchrun --nproc_per_node 2`` from test_distributed.py: train, then rank 0 saves the parameters."""
+
 import sys
 
 import torch
@@ -22,7 +23,16 @@ def main() -> None:
     model = tiny_model()
     objective = build_objective("at", eps=0.5, norm=2)
     config = TrainConfig(batch_size=16, epochs=2, lr=0.01, log_every=1, seed=3)
-    train(model, ImageSurface(model), objective, data, config=config, output_dir=out, accelerator=accelerator, progress=False)
+    train(
+        model,
+        ImageSurface(model),
+        objective,
+        data,
+        config=config,
+        output_dir=out,
+        accelerator=accelerator,
+        progress=False,
+    )
     accelerator.wait_for_everyone()
 
 

@@ -1,4 +1,5 @@
 """A tiny real task shared by the training-loop tests and the 2-process worker."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -16,6 +17,10 @@ def tiny_data(train_size: int = 69):
 def tiny_model(seed: int = 0, dropout: float = 0.0) -> nn.Module:
     seed_everything(seed)
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Dropout(dropout), nn.Linear(4 * 4 * 4, 10),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(4 * 4 * 4, 10),
     )

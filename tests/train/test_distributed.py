@@ -1,4 +1,5 @@
 """Two CPU processes (gloo) with per-process batch b must train like one process with batch 2·b."""
+
 import os
 import socket
 import subprocess
@@ -27,10 +28,26 @@ def _free_port() -> int:
 def test_two_processes_match_one_process(tmp_path):
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("this torch build has no gloo backend, so CPU processes cannot exchange gradients")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))
+    }
     env["OMP_NUM_THREADS"] = "1"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-               "--master_port", str(_free_port()), str(HERE / "_dist_worker.py"), str(tmp_path / "two"), str(HERE)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        str(HERE / "_dist_worker.py"),
+        str(tmp_path / "two"),
+        str(HERE),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -39,8 +56,15 @@ def test_two_processes_match_one_process(tmp_path):
     data, _ = tiny_data()
     model = tiny_model()
     config = TrainConfig(batch_size=16, epochs=2, lr=0.01, log_every=1, seed=3)
-    result = train(model, ImageSurface(model), build_objective("at", eps=0.5, norm=2), data, config=config,
-                   output_dir=tmp_path / "one", progress=False)
+    result = train(
+        model,
+        ImageSurface(model),
+        build_objective("at", eps=0.5, norm=2),
+        data,
+        config=config,
+        output_dir=tmp_path / "one",
+        progress=False,
+    )
     assert result.global_step == 10
 
     two = load_file(str(tmp_path / "two" / "checkpoint" / "model.safetensors"))

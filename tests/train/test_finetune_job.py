@@ -1,4 +1,5 @@
 """End-to-end tests of the fine-tuning job (textadv.jobs.finetune): run directories, resume, learning, HF path."""
+
 import csv
 import json
 import os
@@ -51,9 +52,24 @@ def corpus(tmp_path_factory):
 
 def tiny(corpus, **kw) -> FinetuneConfig:
     """A small LSTM run on the local slice: seconds, not minutes."""
-    settings = dict(dataset=corpus["train"], test_file=corpus["test"], unlabeled=corpus["unlabeled"], glove=False,
-                    embedding_dim=16, hidden_size=16, dense_size=8, batch_size=16, max_length=24, train_limit=160,
-                    test_limit=48, max_steps=6, save_every=3, eval_eps=(1.0, 5.0), pgd_steps=2, progress=False)
+    settings = dict(
+        dataset=corpus["train"],
+        test_file=corpus["test"],
+        unlabeled=corpus["unlabeled"],
+        glove=False,
+        embedding_dim=16,
+        hidden_size=16,
+        dense_size=8,
+        batch_size=16,
+        max_length=24,
+        train_limit=160,
+        test_limit=48,
+        max_steps=6,
+        save_every=3,
+        eval_eps=(1.0, 5.0),
+        pgd_steps=2,
+        progress=False,
+    )
     settings.update(kw)
     return FinetuneConfig(**settings)
 
@@ -72,8 +88,16 @@ def test_lstm_run_directory_is_complete_and_consistent(corpus, tmp_path):
     run = tmp_path / "run"
     result = finetune(tiny(corpus, adv="vat"), str(run))
     assert is_complete(run)
-    for name in ("config.json", "history.json", "report.md", "accuracy_vs_eps.png", "neighbours.md", "neighbours.json",
-                 "model/textadv_model.json", "checkpoint/state.json"):
+    for name in (
+        "config.json",
+        "history.json",
+        "report.md",
+        "accuracy_vs_eps.png",
+        "neighbours.md",
+        "neighbours.json",
+        "model/textadv_model.json",
+        "checkpoint/state.json",
+    ):
         assert (run / name).is_file(), name
     metrics = read_json(run / "metrics.json")
     config = read_json(run / "config.json")
@@ -144,8 +168,23 @@ def test_a_failed_run_never_looks_complete(corpus, tmp_path, monkeypatch):
 
 def test_short_real_run_learns(corpus, tmp_path):
     """GloVe-initialised LSTM on 3,600 real reviews: the loss falls and test accuracy beats the majority class."""
-    cfg = tiny(corpus, adv="none", glove=True, hidden_size=32, train_limit=None, epochs=2, max_steps=150, batch_size=32, lr=0.01,
-               embedding_dropout=0.0, max_length=40, test_limit=200, eval_eps=(1.0,), pgd_steps=1, neighbour_words=())
+    cfg = tiny(
+        corpus,
+        adv="none",
+        glove=True,
+        hidden_size=32,
+        train_limit=None,
+        epochs=2,
+        max_steps=150,
+        batch_size=32,
+        lr=0.01,
+        embedding_dropout=0.0,
+        max_length=40,
+        test_limit=200,
+        eval_eps=(1.0,),
+        pgd_steps=1,
+        neighbour_words=(),
+    )
     result = finetune(cfg, str(tmp_path / "run"))
     losses = [h["clean_loss"] for h in read_json(tmp_path / "run" / "history.json") if "clean_loss" in h]
     assert len(losses) == 15
@@ -161,8 +200,21 @@ def test_hf_minilm_vat_path(corpus, tmp_path):
     from textadv.analysis.sources import checkpoint_table
     from textadv.text import load_text_model
 
-    cfg = tiny(corpus, model="minilm", glove=None, adv="vat", max_length=16, train_limit=16, batch_size=8, max_steps=2,
-               test_limit=8, eval_eps=(1.0,), pgd_steps=1, neighbour_words=("good", "bad"), neighbour_k=3)
+    cfg = tiny(
+        corpus,
+        model="minilm",
+        glove=None,
+        adv="vat",
+        max_length=16,
+        train_limit=16,
+        batch_size=8,
+        max_steps=2,
+        test_limit=8,
+        eval_eps=(1.0,),
+        pgd_steps=1,
+        neighbour_words=("good", "bad"),
+        neighbour_k=3,
+    )
     result = finetune(cfg, str(tmp_path / "hf"))
     assert is_complete(tmp_path / "hf")
     settings = read_json(tmp_path / "hf" / "config.json")["settings"]
@@ -186,15 +238,65 @@ def test_two_processes_match_one_process_text(corpus, tmp_path):
     """2 gloo CPU processes running the recipe (LSTM, AT, dropout 0) reach the parameters of 1 process, same global batch."""
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("this torch build has no gloo backend")
-    flags = ["--dataset", corpus["train"], "--test-file", corpus["test"], "--unlabeled", "none", "--no-glove",
-             "--embedding-dim", "16", "--hidden-size", "16", "--dense-size", "8", "--batch-size", "16", "--max-length", "24",
-             "--train-limit", "64", "--test-limit", "16", "--max-steps", "4", "--adv", "at", "--embedding-dropout", "0",
-             "--eval-eps", "1", "--pgd-steps", "1", "--neighbour-words", "--no-progress", "--seed", "5"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))}
+    flags = [
+        "--dataset",
+        corpus["train"],
+        "--test-file",
+        corpus["test"],
+        "--unlabeled",
+        "none",
+        "--no-glove",
+        "--embedding-dim",
+        "16",
+        "--hidden-size",
+        "16",
+        "--dense-size",
+        "8",
+        "--batch-size",
+        "16",
+        "--max-length",
+        "24",
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "16",
+        "--max-steps",
+        "4",
+        "--adv",
+        "at",
+        "--embedding-dropout",
+        "0",
+        "--eval-eps",
+        "1",
+        "--pgd-steps",
+        "1",
+        "--neighbour-words",
+        "--no-progress",
+        "--seed",
+        "5",
+    ]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))
+    }
     env["OMP_NUM_THREADS"] = "1"
     recipe = str(ROOT / "recipes" / "finetune_classifier.py")
-    two = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(_free_port()), recipe, *flags, "--output-dir", str(tmp_path / "two")]
+    two = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        recipe,
+        *flags,
+        "--output-dir",
+        str(tmp_path / "two"),
+    ]
     done = subprocess.run(two, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert read_json(tmp_path / "two" / "config.json")["processes"] == 2

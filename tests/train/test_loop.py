@@ -20,8 +20,16 @@ def _run(tmp, *, objective="pgd", seed=1, max_steps=None, resume=False, dropout=
     data, _ = tiny_data(64)
     model = tiny_model(0, dropout)
     obj = build_objective(objective, eps=0.2, norm="inf", pgd_steps=2, pgd_step_size=0.1)
-    config = TrainConfig(batch_size=16, epochs=3, max_steps=max_steps, lr=lr, lr_decay=0.99, log_every=1,
-                         save_every=save_every, seed=seed)
+    config = TrainConfig(
+        batch_size=16,
+        epochs=3,
+        max_steps=max_steps,
+        lr=lr,
+        lr_decay=0.99,
+        log_every=1,
+        save_every=save_every,
+        seed=seed,
+    )
     result = train(model, ImageSurface(model), obj, data, config=config, output_dir=tmp, resume=resume, progress=False)
     return model, result
 
@@ -30,7 +38,15 @@ def test_loss_goes_down_on_real_digits(tmp_path):
     data, _ = tiny_data(256)
     model = tiny_model(0)
     config = TrainConfig(batch_size=32, epochs=4, lr=0.02, log_every=8, seed=0)
-    result = train(model, ImageSurface(model), build_objective("none", eps=0.0), data, config=config, output_dir=tmp_path, progress=False)
+    result = train(
+        model,
+        ImageSurface(model),
+        build_objective("none", eps=0.0),
+        data,
+        config=config,
+        output_dir=tmp_path,
+        progress=False,
+    )
     losses = [h["loss"] for h in result.history if "loss" in h]
     assert result.global_step == 32
     assert losses[-1] < 0.5 * losses[0]
@@ -60,11 +76,18 @@ def test_resume_reaches_the_uninterrupted_result(tmp_path):
     ps, pr = _params(straight), _params(resumed)
     for k in ps:
         torch.testing.assert_close(pr[k], ps[k], rtol=0, atol=1e-6)
-    assert [h["loss"] for h in resumed_result.history] == pytest.approx([h["loss"] for h in straight_result.history], abs=1e-6)
+    assert [h["loss"] for h in resumed_result.history] == pytest.approx(
+        [h["loss"] for h in straight_result.history], abs=1e-6
+    )
     leftovers = [p for p in os.listdir(tmp_path / "resumed") if p.startswith(".")]
     assert leftovers == []
     assert sorted(os.listdir(tmp_path / "resumed" / CHECKPOINT)) == [
-        "model.safetensors", "optimizer.pt", "rng-0.pt", "scheduler.pt", "state.json"]
+        "model.safetensors",
+        "optimizer.pt",
+        "rng-0.pt",
+        "scheduler.pt",
+        "state.json",
+    ]
 
 
 def test_resume_refuses_changed_settings(tmp_path):
@@ -95,18 +118,34 @@ def test_eval_fn_runs_periodically_and_at_the_end(tmp_path):
         return {"calls": len(seen)}
 
     config = TrainConfig(batch_size=16, epochs=2, eval_every=3, log_every=0)
-    result = train(model, ImageSurface(model), build_objective("none", eps=0.0), data, config=config,
-                   output_dir=tmp_path, eval_fn=eval_fn, progress=False)
+    result = train(
+        model,
+        ImageSurface(model),
+        build_objective("none", eps=0.0),
+        data,
+        config=config,
+        output_dir=tmp_path,
+        eval_fn=eval_fn,
+        progress=False,
+    )
     assert [h["step"] for h in result.history] == [3, 6, 8]
     assert result.final_eval == {"calls": 3}
     assert model.training
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"batch_size": 0}, "batch_size"), ({"lr": 0.0}, "lr"), ({"lr_decay": 1.5}, "lr_decay"),
-    ({"epochs": 0}, "epochs"), ({"max_steps": 0}, "max_steps"), ({"grad_clip": 0.0}, "grad_clip"),
-    ({"seed": -1}, "seed"), ({"eval_every": -1}, "eval_every"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr": 0.0}, "lr"),
+        ({"lr_decay": 1.5}, "lr_decay"),
+        ({"epochs": 0}, "epochs"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"grad_clip": 0.0}, "grad_clip"),
+        ({"seed": -1}, "seed"),
+        ({"eval_every": -1}, "eval_every"),
+    ],
+)
 def test_config_rejects_bad_values(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TrainConfig(**kwargs)
@@ -144,8 +183,16 @@ def test_the_loop_takes_its_unlabeled_batches_from_the_schedule(tmp_path):
     unlabeled = {"pixels": test_set["pixels"][:25]}
     model = tiny_model()
     config = TrainConfig(batch_size=8, max_steps=4, unlabeled_batch_size=10, seed=3, log_every=0)
-    train(model, ImageSurface(model), Recording(), train_set, config=config, output_dir=tmp_path, unlabeled=unlabeled,
-          progress=False)
+    train(
+        model,
+        ImageSurface(model),
+        Recording(),
+        train_set,
+        config=config,
+        output_dir=tmp_path,
+        unlabeled=unlabeled,
+        progress=False,
+    )
     assert len(seen) == 4
     for k, pixels in enumerate(seen):
         assert torch.equal(pixels, unlabeled["pixels"][unlabeled_indices(25, 10, k, seed=3)])

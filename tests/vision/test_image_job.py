@@ -1,4 +1,5 @@
 """The image job under a 2-process launch: one evaluation, the same metrics returned on every process."""
+
 import json
 import os
 import socket
@@ -23,14 +24,28 @@ def _free_port() -> int:
 def test_every_process_returns_the_metrics_of_the_run_directory(tmp_path):
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("this torch build has no gloo backend, so CPU processes cannot form a group")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK",
-                                                                   "MASTER_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))
+    }
     env["OMP_NUM_THREADS"] = "1"
     returned = tmp_path / "returned"
     returned.mkdir()
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-               "--master_port", str(_free_port()), str(HERE / "_image_job_worker.py"), str(tmp_path / "run"),
-               str(returned)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        str(HERE / "_image_job_worker.py"),
+        str(tmp_path / "run"),
+        str(returned),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 

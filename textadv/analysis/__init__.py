@@ -8,12 +8,22 @@
 
 ``transformers`` is imported only when a Hugging Face source is loaded. docs/neighbours.md has the guide.
 """
+
 from .compare import Comparison, compare, intrusion_rate, pair_rank, query_neighbours
 from .neighbours import TopK, cosine_topk, normalize_rows, rank_of
 from .sources import EmbeddingTable, Query, load_source
 
 __all__ = [
-    "Comparison", "compare", "intrusion_rate", "pair_rank", "query_neighbours",
-    "TopK", "cosine_topk", "normalize_rows", "rank_of",
-    "EmbeddingTable", "Query", "load_source",
+    "Comparison",
+    "compare",
+    "intrusion_rate",
+    "pair_rank",
+    "query_neighbours",
+    "TopK",
+    "cosine_topk",
+    "normalize_rows",
+    "rank_of",
+    "EmbeddingTable",
+    "Query",
+    "load_source",
 ]

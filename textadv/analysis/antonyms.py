@@ -4,6 +4,7 @@ Pairs come from ``lemma.antonyms()`` of WordNet 3.0 (through NLTK's reader over 
 :func:`textadv.text.wordnet.ensure_wordnet`, copied at first use, never at import). Only single
 words (no multi-word lemmas such as ``ice_cream``) present in every compared vocabulary are kept.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,9 @@ def _single_word(word: str) -> bool:
     return word.isalpha()
 
 
-def pairs_in_vocabularies(pairs: Iterable[tuple], vocabularies: Sequence, *, limit: Optional[int] = None, seed: int = 0) -> list:
+def pairs_in_vocabularies(
+    pairs: Iterable[tuple], vocabularies: Sequence, *, limit: Optional[int] = None, seed: int = 0
+) -> list:
     """The pairs whose two words are rows of every vocabulary (each supports ``row(word)``), sorted.
 
     ``limit`` keeps a seeded random sample of that many pairs (sorted again), so a capped run is
@@ -51,7 +54,9 @@ def pairs_in_vocabularies(pairs: Iterable[tuple], vocabularies: Sequence, *, lim
     """
     if limit is not None and limit <= 0:
         raise ValueError(f"limit must be a positive number of antonym pairs, got {limit}")
-    kept = sorted(p for p in set(pairs) if all(v.row(p[0]) is not None and v.row(p[1]) is not None for v in vocabularies))
+    kept = sorted(
+        p for p in set(pairs) if all(v.row(p[0]) is not None and v.row(p[1]) is not None for v in vocabularies)
+    )
     if limit is not None and len(kept) > limit:
         import numpy as np
 

@@ -13,6 +13,7 @@ Hugging Face models, checkpoints trained with none/AT/VAT) this module computes
 Neighbour order is :func:`~textadv.analysis.neighbours.cosine_topk`'s: cosine descending, equal
 cosines by lower row index; ranks use the same order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -102,12 +103,20 @@ def _check_k(table: EmbeddingTable, k: int, exclude_self: bool) -> None:
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if k > available:
-        raise ValueError(f"k={k} is larger than the {available} neighbours a word can have in {table.name!r} "
-                         f"({table.shape[0]} vocabulary rows)")
+        raise ValueError(
+            f"k={k} is larger than the {available} neighbours a word can have in {table.name!r} "
+            f"({table.shape[0]} vocabulary rows)"
+        )
 
 
-def query_neighbours(table: EmbeddingTable, words: Sequence[str], k: int, *, exclude_self: bool = True,
-                     unit_matrix: Optional[torch.Tensor] = None) -> list:
+def query_neighbours(
+    table: EmbeddingTable,
+    words: Sequence[str],
+    k: int,
+    *,
+    exclude_self: bool = True,
+    unit_matrix: Optional[torch.Tensor] = None,
+) -> list:
     """:class:`QueryNeighbours` for each of ``words`` (unknown words included, with no neighbours).
 
     ``unit_matrix`` is ``normalize_rows(table.matrix)`` when the caller already has it.
@@ -128,8 +137,14 @@ def query_neighbours(table: EmbeddingTable, words: Sequence[str], k: int, *, exc
     return [QueryNeighbours(table.name, q.word, q.label, q.status, found.get(q.word, ())) for q in queries]
 
 
-def pair_rank(table: EmbeddingTable, word: str, other: str, *, exclude_self: bool = True,
-              unit_matrix: Optional[torch.Tensor] = None) -> PairRank:
+def pair_rank(
+    table: EmbeddingTable,
+    word: str,
+    other: str,
+    *,
+    exclude_self: bool = True,
+    unit_matrix: Optional[torch.Tensor] = None,
+) -> PairRank:
     """Rank and cosine of ``other`` among the neighbours of ``word`` (see :class:`PairRank`)."""
     m = normalize_rows(table.matrix) if unit_matrix is None else unit_matrix
     qa, qb = table.resolve(word), table.resolve(other)
@@ -147,8 +162,9 @@ def pair_rank(table: EmbeddingTable, word: str, other: str, *, exclude_self: boo
     return PairRank(table.name, word, other, rank, cosine, "" if qa.status == "word" else qa.label)
 
 
-def intrusion_rate(table: EmbeddingTable, pairs: Sequence[tuple], k: int, *,
-                   unit_matrix: Optional[torch.Tensor] = None) -> IntrusionRate:
+def intrusion_rate(
+    table: EmbeddingTable, pairs: Sequence[tuple], k: int, *, unit_matrix: Optional[torch.Tensor] = None
+) -> IntrusionRate:
     """Antonym intrusion rate at ``k`` over ``pairs`` (both words must be rows of ``table``).
 
     Each pair ``(a, b)`` gives two queries: is ``b`` among the top-``k`` of ``a`` (the query's own
@@ -176,9 +192,15 @@ def intrusion_rate(table: EmbeddingTable, pairs: Sequence[tuple], k: int, *,
     return IntrusionRate(table.name, k, len(pairs), len(words), hits, hits / len(words), intruders)
 
 
-def compare(tables: Sequence[EmbeddingTable], words: Sequence[str], k: int = 10, *,
-            pairs: Sequence[tuple] = (), antonym_pairs: Optional[Sequence[tuple]] = None,
-            exclude_self: bool = True) -> Comparison:
+def compare(
+    tables: Sequence[EmbeddingTable],
+    words: Sequence[str],
+    k: int = 10,
+    *,
+    pairs: Sequence[tuple] = (),
+    antonym_pairs: Optional[Sequence[tuple]] = None,
+    exclude_self: bool = True,
+) -> Comparison:
     """Neighbours of ``words``, ranks of named ``pairs`` and (when ``antonym_pairs`` is given) the
     antonym intrusion rate, for every table side by side. Each matrix is normalised once."""
     if not tables:
@@ -212,6 +234,15 @@ def compare(tables: Sequence[EmbeddingTable], words: Sequence[str], k: int = 10,
 
 
 __all__ = [
-    "Comparison", "IntrusionRate", "Neighbour", "PairRank", "Query", "QueryNeighbours", "SourceInfo",
-    "compare", "intrusion_rate", "pair_rank", "query_neighbours",
+    "Comparison",
+    "IntrusionRate",
+    "Neighbour",
+    "PairRank",
+    "Query",
+    "QueryNeighbours",
+    "SourceInfo",
+    "compare",
+    "intrusion_rate",
+    "pair_rank",
+    "query_neighbours",
 ]

@@ -19,6 +19,7 @@ neighbours of another (:func:`rank_of`) follows the same order, so ``rank_of`` a
 Rows with zero norm keep cosine 0 with everything (they are not dropped); rows with NaN or inf
 are refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -127,8 +128,8 @@ def cosine_topk(
     out_idx = torch.empty((n_q, k), dtype=torch.int64)
     out_val = torch.empty((n_q, k), dtype=torch.float32)
     for q0 in range(0, n_q, query_block):
-        qb = q[q0:q0 + query_block]  # [Qb, D]
-        eb = excl[q0:q0 + query_block]
+        qb = q[q0 : q0 + query_block]  # [Qb, D]
+        eb = excl[q0 : q0 + query_block]
         best_val = best_idx = None  # [Qb, k] running best, sorted by the exact order
         for c0 in range(0, v, vocab_chunk):
             c1 = min(c0 + vocab_chunk, v)
@@ -148,10 +149,11 @@ def cosine_topk(
             if rows.numel() == 0:
                 continue
             vals, idx = _topk_exact(scores[rows], c0, k)
-            best_val[rows], best_idx[rows] = _select(torch.cat([best_val[rows], vals], 1),
-                                                     torch.cat([best_idx[rows], idx], 1), k)
-        out_val[q0:q0 + qb.shape[0]] = best_val
-        out_idx[q0:q0 + qb.shape[0]] = best_idx
+            best_val[rows], best_idx[rows] = _select(
+                torch.cat([best_val[rows], vals], 1), torch.cat([best_idx[rows], idx], 1), k
+            )
+        out_val[q0 : q0 + qb.shape[0]] = best_val
+        out_idx[q0 : q0 + qb.shape[0]] = best_idx
     return TopK(indices=out_idx, scores=out_val)
 
 

@@ -7,6 +7,7 @@ The plot shows, for each named pair, the rank of the second word among the neigh
 first in every source (log scale), the view of Miyato et al.'s Table 3 (PAPERS.md §7).
 All files are written atomically (:mod:`textadv.report.io`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,17 +65,26 @@ def report_tables(comparison: Comparison) -> list:
         tables.append(("Rank of the second word among the neighbours of the first", columns, rows))
     if comparison.antonyms:
         columns = ["source", "k", "antonym pairs", "queries", "antonym in top-k", "intrusion rate", "examples"]
-        rows = [{
-            "source": a.source, "k": str(a.k), "antonym pairs": str(a.pairs), "queries": str(a.queries),
-            "antonym in top-k": str(a.hits), "intrusion rate": f"{a.rate:.3f}",
-            "examples": ", ".join(f"{w}→{o} ({r})" for w, o, r in a.intruders[:5]),
-        } for a in comparison.antonyms]
+        rows = [
+            {
+                "source": a.source,
+                "k": str(a.k),
+                "antonym pairs": str(a.pairs),
+                "queries": str(a.queries),
+                "antonym in top-k": str(a.hits),
+                "intrusion rate": f"{a.rate:.3f}",
+                "examples": ", ".join(f"{w}→{o} ({r})" for w, o, r in a.intruders[:5]),
+            }
+            for a in comparison.antonyms
+        ]
         tables.append(("WordNet antonym intrusion rate (both directions of each pair)", columns, rows))
     return tables
 
 
 def _sources_lines(comparison: Comparison) -> list:
-    return [f"{s.name}: {s.kind}, {s.space} embeddings, {s.vocab_size:,} × {s.dim} ({s.source})" for s in comparison.sources]
+    return [
+        f"{s.name}: {s.kind}, {s.space} embeddings, {s.vocab_size:,} × {s.dim} ({s.source})" for s in comparison.sources
+    ]
 
 
 def to_markdown(comparison: Comparison) -> str:
@@ -88,17 +98,23 @@ def to_markdown(comparison: Comparison) -> str:
 
 def to_html(comparison: Comparison) -> str:
     e = html.escape
-    parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\"><title>Embedding neighbours</title>",
-             "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
-             "td,th{border:1px solid #bbb;padding:2px 8px}td.n{text-align:right}</style></head><body>",
-             "<h1>Embedding neighbours</h1>", "<ul>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8"><title>Embedding neighbours</title>',
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "td,th{border:1px solid #bbb;padding:2px 8px}td.n{text-align:right}</style></head><body>",
+        "<h1>Embedding neighbours</h1>",
+        "<ul>",
+    ]
     parts += [f"<li>{e(line)}</li>" for line in _sources_lines(comparison)]
     parts += ["</ul>", f"<p>{e(_order_note(comparison))}</p>"]
     for title, columns, rows in report_tables(comparison):
         parts.append(f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr>")
         for row in rows:
-            cells = "".join(f"<td class=\"n\">{e(row[c])}</td>" if "cosine" in c or c == "#" else f"<td>{e(row[c])}</td>"
-                            for c in columns)
+            cells = "".join(
+                f'<td class="n">{e(row[c])}</td>' if "cosine" in c or c == "#" else f"<td>{e(row[c])}</td>"
+                for c in columns
+            )
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</table>")
     parts.append("</body></html>\n")
@@ -107,9 +123,11 @@ def to_html(comparison: Comparison) -> str:
 
 def _order_note(comparison: Comparison) -> str:
     own = "the query word itself excluded" if comparison.exclude_self else "the query word itself included"
-    return (f"Exact cosine top-{comparison.k} over all vocabulary rows ({own}); equal cosines are ordered by "
-            "lower row index. Ranks are 1-based in the same order. A word that is not a vocabulary row is "
-            "the mean of its word pieces, marked [mean of N pieces].")
+    return (
+        f"Exact cosine top-{comparison.k} over all vocabulary rows ({own}); equal cosines are ordered by "
+        "lower row index. Ranks are 1-based in the same order. A word that is not a vocabulary row is "
+        "the mean of its word pieces, marked [mean of N pieces]."
+    )
 
 
 def _csv(header: list, rows: list) -> str:
@@ -133,8 +151,18 @@ def neighbours_csv(comparison: Comparison) -> str:
 
 
 def pairs_csv(comparison: Comparison) -> str:
-    rows = [[p.source, p.word, p.other, "" if p.rank is None else p.rank, "" if p.cosine is None else repr(p.cosine), p.note]
-            for per_source in comparison.pairs for p in per_source]
+    rows = [
+        [
+            p.source,
+            p.word,
+            p.other,
+            "" if p.rank is None else p.rank,
+            "" if p.cosine is None else repr(p.cosine),
+            p.note,
+        ]
+        for per_source in comparison.pairs
+        for p in per_source
+    ]
     return _csv(["source", "word", "other", "rank", "cosine", "note"], rows)
 
 

@@ -28,6 +28,7 @@ Source specs (:func:`load_source`, the ``textadv neighbours`` command):
 
 ``transformers`` is imported only inside the functions that need it.
 """
+
 from __future__ import annotations
 
 import os
@@ -192,8 +193,9 @@ def glove_table(name: str = "glove", paths: Optional[tuple] = None) -> Embedding
 
     vectors, index = paths if paths is not None else assets.glove_6b_50d()
     words = pd.read_parquet(index, columns=["index"])["index"].astype(str).tolist()
-    return EmbeddingTable(name, _load_matrix(vectors), tuple(words), "glove", "raw", "glove",
-                          tokenize=lambda w: [w.lower()])
+    return EmbeddingTable(
+        name, _load_matrix(vectors), tuple(words), "glove", "raw", "glove", tokenize=lambda w: [w.lower()]
+    )
 
 
 def npy_table(matrix: PathLike, vocab: PathLike, name: Optional[str] = None, *, space: str = "raw") -> EmbeddingTable:
@@ -211,8 +213,15 @@ def npy_table(matrix: PathLike, vocab: PathLike, name: Optional[str] = None, *, 
             raise ValueError(f"--normalized needs word counts: {vocab} has no 'token<TAB>count' lines")
         m = miyato_normalize(m, counts)
     spec = f"npy:{matrix}:{vocab}"
-    return EmbeddingTable(name or Path(matrix).stem, m, tuple(tokens), "npy",
-                          "normalized" if space == "normalized" else "raw", spec, frequencies=counts)
+    return EmbeddingTable(
+        name or Path(matrix).stem,
+        m,
+        tuple(tokens),
+        "npy",
+        "normalized" if space == "normalized" else "raw",
+        spec,
+        frequencies=counts,
+    )
 
 
 def hf_table(model: str, name: Optional[str] = None) -> EmbeddingTable:
@@ -230,8 +239,7 @@ def hf_table(model: str, name: Optional[str] = None) -> EmbeddingTable:
     weight = hf.get_input_embeddings().weight.detach().to("cpu", torch.float32).numpy()
     tokens = hf_tokens(tokenizer, weight.shape[0])
     label = name or f"hf:{Path(str(model)).name}"
-    return EmbeddingTable(label, weight, tuple(tokens), "hf", "raw", f"hf:{model}",
-                          tokenize=_hf_pieces(tokenizer))
+    return EmbeddingTable(label, weight, tuple(tokens), "hf", "raw", f"hf:{model}", tokenize=_hf_pieces(tokenizer))
 
 
 def _hf_pieces(tokenizer) -> Callable[[str], list]:
@@ -292,8 +300,16 @@ def checkpoint_table(path: PathLike, name: Optional[str] = None, *, space: str =
     else:
         tokenize = _hf_pieces(load_tokenizer(directory))
     label = name or (directory.parent.name if directory.name == RUN_MODEL_DIR else directory.name)
-    return EmbeddingTable(label, matrix, saved.tokens, f"{meta['kind']}-checkpoint", space, str(path),
-                          tokenize=tokenize, frequencies=frequencies)
+    return EmbeddingTable(
+        label,
+        matrix,
+        saved.tokens,
+        f"{meta['kind']}-checkpoint",
+        space,
+        str(path),
+        tokenize=tokenize,
+        frequencies=frequencies,
+    )
 
 
 def _check_space(space: str) -> None:
@@ -323,9 +339,9 @@ def load_source(spec: str, name: Optional[str] = None, *, space: str = "auto") -
     if spec.startswith("npy:"):
         rest = spec[4:]
         cut = rest.find(".npy:")
-        if cut < 0 or not rest[cut + 5:]:
+        if cut < 0 or not rest[cut + 5 :]:
             raise ValueError(f"source {spec!r}: expected npy:<matrix.npy>:<vocab.txt>")
-        return npy_table(rest[:cut + 4], rest[cut + 5:], name, space="raw" if space == "auto" else space)
+        return npy_table(rest[: cut + 4], rest[cut + 5 :], name, space="raw" if space == "auto" else space)
     if spec.startswith("ckpt:"):
         return checkpoint_table(spec[5:], name, space=space)
     if Path(spec).exists() or os.sep in spec or "/" in spec:

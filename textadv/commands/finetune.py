@@ -4,12 +4,15 @@ One flag per field of :class:`textadv.jobs.finetune_settings.FinetuneConfig` (de
 dataclass: its metadata holds the help); settings flags the user does not give stay out of the
 namespace, so that ``--resume`` sees only what was given again.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-HELP = "Fine-tune a text classifier with adversarial (at) or virtual adversarial (vat) training on normalised embeddings."
+HELP = (
+    "Fine-tune a text classifier with adversarial (at) or virtual adversarial (vat) training on normalised embeddings."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,8 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..jobs.flags import add_run_flags, add_setting_flags
 
     add_setting_flags(parser, FinetuneConfig)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (None: torch's choice); 1 is "
-                        "much faster for the LSTM on a machine shared with other jobs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (None: torch's choice); 1 is "
+        "much faster for the LSTM on a machine shared with other jobs",
+    )
     add_run_flags(parser)
 
 

@@ -3,6 +3,7 @@
 One flag per field of :class:`textadv.jobs.image_settings.ImageSettings` (derived from the
 dataclass); ``recipes/image_adversarial_training.py`` runs the same job with the same flags.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     metrics = result.metrics
     pgd = metrics["pgd"]
     worst = max(pgd)
-    print(f"{result.run_dir}: clean {metrics['clean_accuracy']:.4f}, FGSM@{worst:g} {metrics['fgsm'][worst]:.4f}, "
-          f"PGD@{worst:g} {pgd[worst]:.4f}, DeepFool rho {metrics['deepfool_rho']['mean']:.3f}, "
-          f"FGSM rho {metrics['fgsm_rho']['mean']:.3f}")
+    print(
+        f"{result.run_dir}: clean {metrics['clean_accuracy']:.4f}, FGSM@{worst:g} {metrics['fgsm'][worst]:.4f}, "
+        f"PGD@{worst:g} {pgd[worst]:.4f}, DeepFool rho {metrics['deepfool_rho']['mean']:.3f}, "
+        f"FGSM rho {metrics['fgsm_rho']['mean']:.3f}"
+    )
     return 0

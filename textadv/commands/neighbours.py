@@ -9,6 +9,7 @@ Sources (``--checkpoints``): ``glove``, ``hf:<model id or path>``, ``npy:<matrix
 ``ckpt:<dir>`` or a plain directory (a text-model directory or a run directory holding one in
 ``checkpoint/`` or ``model/``). See docs/neighbours.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,33 +19,70 @@ HELP = "Nearest-neighbour words of learned embeddings across checkpoints (Miyato
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoints", "--sources", dest="sources", nargs="+", required=True, metavar="SPEC",
-                        help="embedding sources: glove | hf:<model id or path> | npy:<matrix.npy>:<vocab.txt> | "
-                             "ckpt:<dir> | <dir>")
-    parser.add_argument("--names", nargs="+", metavar="NAME", help="column labels, one per source (default: from the spec)")
+    parser.add_argument(
+        "--checkpoints",
+        "--sources",
+        dest="sources",
+        nargs="+",
+        required=True,
+        metavar="SPEC",
+        help="embedding sources: glove | hf:<model id or path> | npy:<matrix.npy>:<vocab.txt> | ckpt:<dir> | <dir>",
+    )
+    parser.add_argument(
+        "--names", nargs="+", metavar="NAME", help="column labels, one per source (default: from the spec)"
+    )
     parser.add_argument("--words", nargs="*", default=["good", "bad"], metavar="WORD", help="query words")
     parser.add_argument("--k", type=int, default=10, help="neighbours per query word")
-    parser.add_argument("--pairs", nargs="*", default=[], metavar="WORD:OTHER",
-                        help="named pairs: report the rank and cosine of OTHER among the neighbours of WORD")
-    parser.add_argument("--antonyms", action="store_true",
-                        help="measure the WordNet antonym intrusion rate at k (pairs in every vocabulary)")
-    parser.add_argument("--antonym-pos", choices=("adj", "all"), default="adj",
-                        help="antonym pairs from adjectives only, or from every part of speech")
-    parser.add_argument("--antonym-limit", type=int, default=None, help="a seeded sample of at most this many antonym pairs")
+    parser.add_argument(
+        "--pairs",
+        nargs="*",
+        default=[],
+        metavar="WORD:OTHER",
+        help="named pairs: report the rank and cosine of OTHER among the neighbours of WORD",
+    )
+    parser.add_argument(
+        "--antonyms",
+        action="store_true",
+        help="measure the WordNet antonym intrusion rate at k (pairs in every vocabulary)",
+    )
+    parser.add_argument(
+        "--antonym-pos",
+        choices=("adj", "all"),
+        default="adj",
+        help="antonym pairs from adjectives only, or from every part of speech",
+    )
+    parser.add_argument(
+        "--antonym-limit", type=int, default=None, help="a seeded sample of at most this many antonym pairs"
+    )
     parser.add_argument("--antonym-seed", type=int, default=0, help="seed of the --antonym-limit sample")
-    parser.add_argument("--wordnet-dir", default=None,
-                        help="NLTK data directory for WordNet (default $TEXTADV_CACHE/nltk_data or ~/.cache/textadv/nltk_data)")
+    parser.add_argument(
+        "--wordnet-dir",
+        default=None,
+        help="NLTK data directory for WordNet (default $TEXTADV_CACHE/nltk_data or ~/.cache/textadv/nltk_data)",
+    )
     space = parser.add_mutually_exclusive_group()
-    space.add_argument("--normalized", dest="space", action="store_const", const="normalized",
-                       help="Miyato-normalised embeddings for every source (needs word frequencies)")
+    space.add_argument(
+        "--normalized",
+        dest="space",
+        action="store_const",
+        const="normalized",
+        help="Miyato-normalised embeddings for every source (needs word frequencies)",
+    )
     space.add_argument("--raw", dest="space", action="store_const", const="raw", help="raw embeddings for every source")
     parser.set_defaults(space="auto")
     parser.add_argument("--include-self", action="store_true", help="let a query word be its own neighbour")
-    parser.add_argument("--output", default=None, metavar="DIR",
-                        help="write neighbours.md/.html/.csv/.json (+ pairs.csv, pair_ranks.png, antonyms.csv) here, "
-                             "with config.json first and metrics.json last (a missing or empty directory)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace the contents of --output (only a textadv run directory, or an empty one)")
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="DIR",
+        help="write neighbours.md/.html/.csv/.json (+ pairs.csv, pair_ranks.png, antonyms.csv) here, "
+        "with config.json first and metrics.json last (a missing or empty directory)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the contents of --output (only a textadv run directory, or an empty one)",
+    )
 
 
 def parse_pairs(values) -> list:
@@ -78,10 +116,15 @@ def run(args: argparse.Namespace) -> int:
     antonym_pairs = None
     if args.antonyms:
         pos = ADJECTIVES if args.antonym_pos == "adj" else ALL_POS
-        antonym_pairs = pairs_in_vocabularies(wordnet_antonym_pairs(pos, cache_dir=args.wordnet_dir), tables,
-                                              limit=args.antonym_limit, seed=args.antonym_seed)
-    comparison = compare(tables, args.words, args.k, pairs=pairs, antonym_pairs=antonym_pairs,
-                         exclude_self=not args.include_self)
+        antonym_pairs = pairs_in_vocabularies(
+            wordnet_antonym_pairs(pos, cache_dir=args.wordnet_dir),
+            tables,
+            limit=args.antonym_limit,
+            seed=args.antonym_seed,
+        )
+    comparison = compare(
+        tables, args.words, args.k, pairs=pairs, antonym_pairs=antonym_pairs, exclude_self=not args.include_self
+    )
     print(to_markdown(comparison))
     if run is not None:
         settings = {k: v for k, v in vars(args).items() if k not in ("output", "overwrite") and not k.startswith("_")}
@@ -94,8 +137,12 @@ def run(args: argparse.Namespace) -> int:
 
 def summary(comparison) -> dict:
     """``metrics.json`` of a neighbour report: per source, the named pairs' ranks and the antonym intrusion rate."""
-    out = {"k": comparison.k, "sources": [s.name for s in comparison.sources], "pair_ranks": {},
-           "antonym_intrusion": {}}
+    out = {
+        "k": comparison.k,
+        "sources": [s.name for s in comparison.sources],
+        "pair_ranks": {},
+        "antonym_intrusion": {},
+    }
     for per_source in comparison.pairs:
         out["pair_ranks"][f"{per_source[0].word}:{per_source[0].other}"] = {p.source: p.rank for p in per_source}
     for rate in comparison.antonyms:

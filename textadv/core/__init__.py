@@ -3,6 +3,7 @@
 Attacks are functions of closures (``loss_fn(x) -> [B]`` or ``logits_fn(x) -> [B, C]``), the tensor
 to perturb and a :class:`Threat`. Nothing here knows about tokens, pixels or transformers.
 """
+
 from .context import attack_mode, eval_mode, frozen_batchnorm_stats, frozen_parameters
 from .deepfool import deepfool, robustness_rho
 from .fgsm import fgsm

@@ -1,4 +1,5 @@
 """The one gradient helper the attacks share."""
+
 from __future__ import annotations
 
 from typing import Callable, Tuple

@@ -4,6 +4,7 @@ In the spirit of advertorch's ``ctx_noparamgrad_and_eval``: attacks in ``textadv
 gradients with ``torch.autograd.grad`` with respect to the input alone, so they never write
 ``param.grad``; these context managers cover the rest (train/eval mode, ``requires_grad``).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

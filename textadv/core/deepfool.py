@@ -14,6 +14,7 @@ Deviations from the reference code, on purpose: the step is exactly the paper's 
 adds 1e-4 to the step length; here ``overshoot`` alone pushes across the boundary), and with
 ``bounds`` every iterate is clipped to the box (as foolbox does).
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional, Tuple
@@ -89,8 +90,7 @@ def deepfool(
                 break
             picked = logits.gather(1, classes)  # [B, K]
             grads = [
-                box.apply_mask(torch.autograd.grad(picked[:, j].sum(), z, retain_graph=j < k - 1)[0])
-                for j in range(k)
+                box.apply_mask(torch.autograd.grad(picked[:, j].sum(), z, retain_graph=j < k - 1)[0]) for j in range(k)
             ]
         grads = torch.stack(grads, dim=1).reshape(batch, k, -1)  # [B, K, N]
         w = grads[:, 1:] - grads[:, :1]  # [B, K-1, N]  w'ₖ

@@ -5,6 +5,7 @@
 
 PAPERS.md §1 and §7.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -15,7 +16,9 @@ from ._grad import LossFn, loss_and_input_grad
 from .threat import Threat
 
 
-def fgsm(loss_fn: LossFn, x: Tensor, threat: Threat, *, grad: Optional[Tensor] = None, targeted: bool = False) -> Tensor:
+def fgsm(
+    loss_fn: LossFn, x: Tensor, threat: Threat, *, grad: Optional[Tensor] = None, targeted: bool = False
+) -> Tensor:
     """One signed (ℓ∞) or normalised (ℓ2) gradient step of size ε.
 
     Args:

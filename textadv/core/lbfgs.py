@@ -17,6 +17,7 @@ shared variables, so its minimiser is every example's own minimiser (cleverhans 
 Each example returns the smallest successful perturbation found over the search; an example that
 never reaches its target is returned unchanged, and so is one the model already assigns to it.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional, Tuple, Union

@@ -5,6 +5,7 @@
 ``dir`` is the threat's unit direction (sign for ℓ∞, g/‖g‖₂ for ℓ2). With several restarts the
 worst example (highest loss, or lowest for a targeted attack) is kept per input.
 """
+
 from __future__ import annotations
 
 from typing import Optional

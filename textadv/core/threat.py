@@ -10,6 +10,7 @@ Shapes: ``x`` is ``[B, ...]``; ε is a float or a ``[B]`` tensor; the mask has s
 ``x.shape[:k]`` for some k ≥ 1 (e.g. an attention mask ``[B, T]`` for embeddings ``[B, T, D]``) and
 is broadcast over the trailing dimensions.
 """
+
 from __future__ import annotations
 
 import math

@@ -6,6 +6,7 @@ One power iteration (PAPERS.md §6): d ~ N(0, I), d ← d/‖d‖; g = ∇_d KL(
 r_vadv = ε · g/‖g‖. p(·|x) is a constant. The gradient is taken with ``torch.autograd.grad`` with
 respect to d alone, so parameter gradients are never touched and the backward stops at d.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional, Sequence, Union

@@ -18,6 +18,7 @@ The attacks are crafted against the surface's supervised loss (:meth:`~textadv.s
 cross-entropy for a classifier). :data:`ATTACKS` maps each attack's name to the core function that
 runs it: adding an attack is one function and one entry there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,15 @@ def _fgsm(loss_fn, x: Tensor, threat: Threat, *, spec: AttackSpec, eps: float, g
 
 
 def _pgd(loss_fn, x: Tensor, threat: Threat, *, spec: AttackSpec, eps: float, generator=None) -> Tensor:
-    return pgd(loss_fn, x, threat, steps=spec.steps, step_size=spec.step_size_for(eps), restarts=spec.restarts,
-               generator=generator)
+    return pgd(
+        loss_fn,
+        x,
+        threat,
+        steps=spec.steps,
+        step_size=spec.step_size_for(eps),
+        restarts=spec.restarts,
+        generator=generator,
+    )
 
 
 #: the evaluation attacks by name: the one place to add an attack
@@ -156,8 +164,9 @@ def clean_accuracy(surface: Surface, loader: Iterable[Batch], *, progress: bool 
     return correct / total
 
 
-def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack: AttackSpec, eps_values, seed, progress,
-                       desc):
+def _attacked_accuracy(
+    source: Surface, target: Surface, loader, *, attack: AttackSpec, eps_values, seed, progress, desc
+):
     eps_values = _check_eps_values(eps_values)
     if not isinstance(attack, AttackSpec):
         raise ValueError(f"attack must be an AttackSpec (e.g. AttackSpec('pgd', norm=2)), got {attack!r}")
@@ -176,8 +185,10 @@ def _attacked_accuracy(source: Surface, target: Surface, loader, *, attack: Atta
                 else:
                     x_adv = adversarial_inputs(source, batch, attack, eps=e, generator=generator)
                     if x_adv.shape != x.shape:
-                        raise ValueError(f"source and target surfaces perturb tensors of different shapes "
-                                         f"{tuple(x_adv.shape)} and {tuple(x.shape)}; transfer needs a shared input space")
+                        raise ValueError(
+                            f"source and target surfaces perturb tensors of different shapes "
+                            f"{tuple(x_adv.shape)} and {tuple(x.shape)}; transfer needs a shared input space"
+                        )
                 correct[e] += int(_correct(target, x_adv, batch))
     if total == 0:
         raise ValueError("the loader yielded no examples")
@@ -194,8 +205,16 @@ def robust_accuracy(
     progress: bool = True,
 ) -> Dict[float, float]:
     """``{ε: accuracy}`` under a white-box attack (see :func:`adversarial_inputs`); ε = 0 is clean accuracy."""
-    return _attacked_accuracy(surface, surface, loader, attack=attack, eps_values=eps_values, seed=seed,
-                              progress=progress, desc=f"{attack.name} accuracy")
+    return _attacked_accuracy(
+        surface,
+        surface,
+        loader,
+        attack=attack,
+        eps_values=eps_values,
+        seed=seed,
+        progress=progress,
+        desc=f"{attack.name} accuracy",
+    )
 
 
 def transfer_accuracy(
@@ -214,8 +233,16 @@ def transfer_accuracy(
     """
     if _device(source) != _device(target):
         raise ValueError(f"source and target models are on different devices ({_device(source)}, {_device(target)})")
-    return _attacked_accuracy(source, target, loader, attack=attack, eps_values=eps_values, seed=seed,
-                              progress=progress, desc=f"transfer {attack.name}")
+    return _attacked_accuracy(
+        source,
+        target,
+        loader,
+        attack=attack,
+        eps_values=eps_values,
+        seed=seed,
+        progress=progress,
+        desc=f"transfer {attack.name}",
+    )
 
 
 def deepfool_rho(
@@ -248,8 +275,15 @@ def deepfool_rho(
             batch = to_device(batch, device)
             x = surface.inputs(batch).detach()
             logits_fn = lambda z, b=batch: surface.logits(z, b)  # noqa: E731
-            x_adv = deepfool(logits_fn, x, num_classes=num_classes, overshoot=overshoot, max_iter=max_iter,
-                             bounds=bounds, mask=surface.mask(batch))
+            x_adv = deepfool(
+                logits_fn,
+                x,
+                num_classes=num_classes,
+                overshoot=overshoot,
+                max_iter=max_iter,
+                bounds=bounds,
+                mask=surface.mask(batch),
+            )
             with torch.no_grad():
                 fooled = logits_fn(x_adv).argmax(1) != logits_fn(x).argmax(1)
             rho = robustness_rho(x, x_adv)

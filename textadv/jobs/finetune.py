@@ -39,6 +39,7 @@ checkpoint (weights, optimiser, scheduler, RNG states, position in the epoch) an
 result an uninterrupted run reaches. Only the settings marked resumable (budget and evaluation,
 ``RESUMABLE_CHANGES``) may differ from the saved ones.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,8 +56,17 @@ from .finetune_settings import ADV_CHOICES, NORMALIZATIONS, RESUMABLE_CHANGES, F
 JOB = "finetune"
 MODEL_DIR = RUN_MODEL_DIR  # where `textadv neighbours` looks in a run directory
 
-__all__ = ["ADV_CHOICES", "NORMALIZATIONS", "RESUMABLE_CHANGES", "FinetuneConfig", "FinetuneResult", "finetune",
-           "load_data", "build_model", "evaluate_model"]
+__all__ = [
+    "ADV_CHOICES",
+    "NORMALIZATIONS",
+    "RESUMABLE_CHANGES",
+    "FinetuneConfig",
+    "FinetuneResult",
+    "finetune",
+    "load_data",
+    "build_model",
+    "evaluate_model",
+]
 
 
 @dataclass
@@ -74,8 +84,14 @@ def load_data(config: FinetuneConfig):
     from ..text import load_text_classification
 
     return load_text_classification(
-        config.dataset, text_column=config.text_column, label_column=config.label_column, seed=config.split_seed,
-        test_file=config.test_file, unlabeled=config.unlabeled, hub=config.hub, hub_config=config.hub_config,
+        config.dataset,
+        text_column=config.text_column,
+        label_column=config.label_column,
+        seed=config.split_seed,
+        test_file=config.test_file,
+        unlabeled=config.unlabeled,
+        hub=config.hub,
+        hub_config=config.hub_config,
         max_train_examples=config.train_limit,
     )
 
@@ -85,9 +101,16 @@ def build_model(config: FinetuneConfig, data):
     from ..text.build import build_text_classifier
 
     return build_text_classifier(
-        config.model, data.train.texts + data.unlabeled, len(data.label_names), normalization=config.normalization,
-        embedding_dropout=config.embedding_dropout, glove=config.glove, min_count=config.min_count,
-        embedding_dim=config.embedding_dim, hidden_size=config.hidden_size, dense_size=config.dense_size,
+        config.model,
+        data.train.texts + data.unlabeled,
+        len(data.label_names),
+        normalization=config.normalization,
+        embedding_dropout=config.embedding_dropout,
+        glove=config.glove,
+        min_count=config.min_count,
+        embedding_dim=config.embedding_dim,
+        hidden_size=config.hidden_size,
+        dense_size=config.dense_size,
     )
 
 
@@ -121,11 +144,23 @@ def evaluate_model(surface, loader, config: FinetuneConfig) -> dict:
     out = {"clean_accuracy": clean, "clean_error": 1.0 - clean}
     eps = [e for e in config.eval_eps if e > 0]
     if eps:
-        out["fgm_accuracy"] = {str(e): a for e, a in robust_accuracy(
-            surface, loader, AttackSpec("fgsm", norm=2), eps_values=eps, progress=config.progress).items()}
-        out["pgd_accuracy"] = {str(e): a for e, a in robust_accuracy(
-            surface, loader, AttackSpec("pgd", norm=2, steps=config.pgd_steps), eps_values=eps,
-            seed=config.seed, progress=config.progress).items()}
+        out["fgm_accuracy"] = {
+            str(e): a
+            for e, a in robust_accuracy(
+                surface, loader, AttackSpec("fgsm", norm=2), eps_values=eps, progress=config.progress
+            ).items()
+        }
+        out["pgd_accuracy"] = {
+            str(e): a
+            for e, a in robust_accuracy(
+                surface,
+                loader,
+                AttackSpec("pgd", norm=2, steps=config.pgd_steps),
+                eps_values=eps,
+                seed=config.seed,
+                progress=config.progress,
+            ).items()
+        }
     return out
 
 
@@ -187,17 +222,27 @@ def finetune(
     test_set = sorted(test_set, key=lambda e: len(e["input_ids"]))
     validation_set = None
     if config.eval_every and len(data.validation):
-        validation_set = _encode(encoder, data.validation.texts, data.validation.labels, config.max_length,
-                                 "validation texts", notes)
-    objective = build_objective(config.adv, eps=config.epsilon, xi=config.xi, adv_weight=config.adv_weight,
-                                vat_iterations=config.vat_iterations)
+        validation_set = _encode(
+            encoder, data.validation.texts, data.validation.labels, config.max_length, "validation texts", notes
+        )
+    objective = build_objective(
+        config.adv, eps=config.epsilon, xi=config.xi, adv_weight=config.adv_weight, vat_iterations=config.vat_iterations
+    )
     unlabeled_set = None
     if objective.uses_unlabeled and len(data.unlabeled) > 0:
         unlabeled_set = _encode(encoder, data.unlabeled, None, config.max_length, "unlabeled texts", notes)
     train_config = TrainConfig(
-        batch_size=config.batch_size, lr=config.lr, lr_decay=config.lr_decay, epochs=config.epochs,
-        max_steps=config.max_steps, grad_clip=config.grad_clip, unlabeled_batch_size=config.unlabeled_batch_size,
-        eval_every=config.eval_every, save_every=config.save_every, log_every=10, seed=config.seed,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        lr_decay=config.lr_decay,
+        epochs=config.epochs,
+        max_steps=config.max_steps,
+        grad_clip=config.grad_clip,
+        unlabeled_batch_size=config.unlabeled_batch_size,
+        eval_every=config.eval_every,
+        save_every=config.save_every,
+        log_every=10,
+        seed=config.seed,
     )
 
     # 3. Processes and 4. the checkpoint a resumed run continues from.
@@ -207,12 +252,24 @@ def finetune(
         check_checkpoint(run.path, rank=accelerator.process_index)
 
     # 5. The run directory: config.json first.
-    data_info = {"source": data.source, "label_names": list(data.label_names), "train_examples": len(train_set),
-                 "validation_examples": len(data.validation), "test_examples": len(test_set),
-                 "unlabeled_examples": len(unlabeled_set) if unlabeled_set is not None else 0, **info}
+    data_info = {
+        "source": data.source,
+        "label_names": list(data.label_names),
+        "train_examples": len(train_set),
+        "validation_examples": len(data.validation),
+        "test_examples": len(test_set),
+        "unlabeled_examples": len(unlabeled_set) if unlabeled_set is not None else 0,
+        **info,
+    }
     if accelerator.is_main_process:
-        run.start({"settings": config.to_dict(), "train_config": asdict(train_config), "data": data_info,
-                   "processes": accelerator.num_processes})
+        run.start(
+            {
+                "settings": config.to_dict(),
+                "train_config": asdict(train_config),
+                "data": data_info,
+                "processes": accelerator.num_processes,
+            }
+        )
     accelerator.wait_for_everyone()
 
     # 6. Training.
@@ -227,9 +284,19 @@ def finetune(
 
     started = time.perf_counter()
     result = train(
-        model, surface, objective, train_set, config=train_config, output_dir=run.path, collate_fn=collate,
-        unlabeled=unlabeled_set, eval_fn=eval_fn, accelerator=accelerator, resume=resume,
-        optimizer_factory=lambda params: torch.optim.Adam(params, lr=config.lr), progress=config.progress,
+        model,
+        surface,
+        objective,
+        train_set,
+        config=train_config,
+        output_dir=run.path,
+        collate_fn=collate,
+        unlabeled=unlabeled_set,
+        eval_fn=eval_fn,
+        accelerator=accelerator,
+        resume=resume,
+        optimizer_factory=lambda params: torch.optim.Adam(params, lr=config.lr),
+        progress=config.progress,
     )
     seconds = time.perf_counter() - started
 
@@ -237,14 +304,25 @@ def finetune(
     test_loader = Batches(test_set, config.eval_batch_size, collate_fn=collate)
     test_metrics = on_main(accelerator, lambda: evaluate_model(surface, test_loader, config))
     metrics = {
-        "adv": config.adv, "model": config.model, "normalization": config.normalization, "seed": config.seed,
+        "adv": config.adv,
+        "model": config.model,
+        "normalization": config.normalization,
+        "seed": config.seed,
         "epsilon": config.epsilon,
         "test": test_metrics,
-        "train": {"steps": result.global_step, "epochs_completed": result.epoch, "seconds": seconds,
-                  "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
-                  "resumed": bool(resume)},
-        "data": {"source": data.source, "train_examples": len(train_set), "test_examples": len(test_set),
-                 "unlabeled_examples": len(unlabeled_set) if unlabeled_set is not None else 0},
+        "train": {
+            "steps": result.global_step,
+            "epochs_completed": result.epoch,
+            "seconds": seconds,
+            "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
+            "resumed": bool(resume),
+        },
+        "data": {
+            "source": data.source,
+            "train_examples": len(train_set),
+            "test_examples": len(test_set),
+            "unlabeled_examples": len(unlabeled_set) if unlabeled_set is not None else 0,
+        },
         "notes": notes,
     }
 
@@ -252,8 +330,13 @@ def finetune(
     if accelerator.is_main_process:
         from .finetune_report import plot_accuracy, write_neighbours, write_report
 
-        model_dir = text.save_text_model(model, run.path / MODEL_DIR, encoder=encoder, label_names=data.label_names,
-                                         extra={"adv": config.adv, "seed": config.seed, "steps": result.global_step})
+        model_dir = text.save_text_model(
+            model,
+            run.path / MODEL_DIR,
+            encoder=encoder,
+            label_names=data.label_names,
+            extra={"adv": config.adv, "seed": config.seed, "steps": result.global_step},
+        )
         neighbours_md = write_neighbours(run.path, model_dir, config)
         plot_accuracy(run.path, config, test_metrics)
         write_report(run.path, config, metrics, neighbours_md)

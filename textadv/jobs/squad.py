@@ -15,6 +15,7 @@ Jia & Liang (2017, PAPERS.md §8): per original question, the adversarial score 
 
 Every input (data, predictions file, model) is read and checked before the output directory is touched.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,7 +72,7 @@ def adversary_of(qid: str) -> Optional[str]:
     root = original_id(qid)
     if root == qid:
         return None
-    return re.sub(r"\d+$", "", qid[len(root) + 1:]) or "variant"
+    return re.sub(r"\d+$", "", qid[len(root) + 1 :]) or "variant"
 
 
 def _check_output(path: Path, overwrite: bool) -> None:
@@ -92,10 +93,8 @@ def _system(settings: SquadEvalSettings):
 
     if settings.predictions is not None:
         return PredictionsFile.read(settings.predictions), Path(settings.predictions).name
-    windows = WindowSettings(settings.max_seq_length, settings.doc_stride,
-                             max_answer_length=settings.max_answer_length)
-    system = load_system(settings.model, settings=windows, batch_size=settings.batch_size,
-                         progress=settings.progress)
+    windows = WindowSettings(settings.max_seq_length, settings.doc_stride, max_answer_length=settings.max_answer_length)
+    system = load_system(settings.model, settings=windows, batch_size=settings.batch_size, progress=settings.progress)
     return system, settings.model
 
 
@@ -118,7 +117,7 @@ def _distractor(original: SquadQuestion, variant: SquadQuestion) -> str:
     """The text a variant adds to its original's context (the appended suffix; the whole context when
     the original is not a prefix)."""
     if variant.context.startswith(original.context):
-        return variant.context[len(original.context):].strip()
+        return variant.context[len(original.context) :].strip()
     return variant.context
 
 
@@ -130,46 +129,87 @@ def _examples(outcomes: Sequence[AdversarialOutcome], by_id: dict, predictions: 
     rows = []
     for o in chosen:
         q, v = by_id[o.original_id], by_id[o.worst_id]
-        rows.append({"id": o.worst_id, "question": q.question, "distractor": _distractor(q, v),
-                     "gold": " | ".join(dict.fromkeys(a.text for a in q.answers)),
-                     "before": predictions.get(q.id, ""), "after": predictions.get(v.id, ""),
-                     "f1_before": 100 * o.original.f1, "f1_after": 100 * o.adversarial.f1})
+        rows.append(
+            {
+                "id": o.worst_id,
+                "question": q.question,
+                "distractor": _distractor(q, v),
+                "gold": " | ".join(dict.fromkeys(a.text for a in q.answers)),
+                "before": predictions.get(q.id, ""),
+                "after": predictions.get(v.id, ""),
+                "f1_before": 100 * o.original.f1,
+                "f1_after": 100 * o.adversarial.f1,
+            }
+        )
     return rows
 
 
 def _score_row(name: str, summary: dict) -> dict:
-    return {"": name, "questions": summary["questions"],
-            "EM original": summary["original"]["exact_match"], "F1 original": summary["original"]["f1"],
-            "EM adversarial": summary["adversarial"]["exact_match"], "F1 adversarial": summary["adversarial"]["f1"]}
+    return {
+        "": name,
+        "questions": summary["questions"],
+        "EM original": summary["original"]["exact_match"],
+        "F1 original": summary["original"]["f1"],
+        "EM adversarial": summary["adversarial"]["exact_match"],
+        "F1 adversarial": summary["adversarial"]["f1"],
+    }
 
 
 def render_report(metrics: dict, examples: Sequence[dict], *, system: str, data: str) -> str:
     """``report.md``: the scores, per adversary and answer type, and the worked examples."""
-    lines = [f"# SQuAD adversarial evaluation: {system}", "",
-             f"Data: `{data}`: {metrics['questions']} original questions, {metrics['variants']} adversarial "
-             f"variants; {metrics['unanswered']} questions without a prediction (scored 0).", "",
-             "Scores in percent. Adversarial: per original question, the worst variant (lowest F1, EM from "
-             "that variant); a question without a variant keeps its original score (Jia & Liang 2017).", "",
-             table([_score_row("all", metrics), _score_row("with a variant", metrics["with_variant"]),
-                    _score_row("without a variant", metrics["without_variant"])], digits=3), ""]
+    lines = [
+        f"# SQuAD adversarial evaluation: {system}",
+        "",
+        f"Data: `{data}`: {metrics['questions']} original questions, {metrics['variants']} adversarial "
+        f"variants; {metrics['unanswered']} questions without a prediction (scored 0).",
+        "",
+        "Scores in percent. Adversarial: per original question, the worst variant (lowest F1, EM from "
+        "that variant); a question without a variant keeps its original score (Jia & Liang 2017).",
+        "",
+        table(
+            [
+                _score_row("all", metrics),
+                _score_row("with a variant", metrics["with_variant"]),
+                _score_row("without a variant", metrics["without_variant"]),
+            ],
+            digits=3,
+        ),
+        "",
+    ]
     if metrics.get("adversaries"):
-        lines += ["## Per adversary", "",
-                  "Each adversary alone: its variants only (questions it has no variant for keep their score).", "",
-                  table([_score_row(name, s) for name, s in metrics["adversaries"].items()], digits=3), ""]
+        lines += [
+            "## Per adversary",
+            "",
+            "Each adversary alone: its variants only (questions it has no variant for keep their score).",
+            "",
+            table([_score_row(name, s) for name, s in metrics["adversaries"].items()], digits=3),
+            "",
+        ]
     if metrics.get("answer_types"):
-        rows = [_score_row(name, s) for name, s in sorted(metrics["answer_types"].items(),
-                                                          key=lambda kv: -kv[1]["questions"])]
-        lines += ["## Per answer type", "", "Type of the first gold answer (textadv.qa.answer_types).", "",
-                  table(rows, digits=3), ""]
+        rows = [
+            _score_row(name, s)
+            for name, s in sorted(metrics["answer_types"].items(), key=lambda kv: -kv[1]["questions"])
+        ]
+        lines += [
+            "## Per answer type",
+            "",
+            "Type of the first gold answer (textadv.qa.answer_types).",
+            "",
+            table(rows, digits=3),
+            "",
+        ]
     lines += ["## Worked examples", ""]
     if not examples:
         lines += ["No question that the system answered (F1 > 0) lost F1 under its adversarial variant.", ""]
     for i, ex in enumerate(examples, 1):
-        lines += [f"{i}. **{ex['question']}** (`{ex['id']}`)",
-                  f"   - distractor: {ex['distractor']}",
-                  f"   - gold: {ex['gold']}",
-                  f"   - before: {ex['before']!r} (F1 {ex['f1_before']:.0f}); after: {ex['after']!r} "
-                  f"(F1 {ex['f1_after']:.0f})", ""]
+        lines += [
+            f"{i}. **{ex['question']}** (`{ex['id']}`)",
+            f"   - distractor: {ex['distractor']}",
+            f"   - gold: {ex['gold']}",
+            f"   - before: {ex['before']!r} (F1 {ex['f1_before']:.0f}); after: {ex['after']!r} "
+            f"(F1 {ex['f1_after']:.0f})",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -181,8 +221,10 @@ def run_squad_eval(settings: SquadEvalSettings) -> dict:
     originals = [q for q in questions if original_id(q.id) == q.id]
     orphans = sorted({original_id(q.id) for q in questions} - set(by_id))
     if orphans:
-        raise ValueError(f"{settings.data}: {len(orphans)} adversarial variant(s) lack their original question "
-                         f"in the file (e.g. {orphans[0]!r})")
+        raise ValueError(
+            f"{settings.data}: {len(orphans)} adversarial variant(s) lack their original question "
+            f"in the file (e.g. {orphans[0]!r})"
+        )
     system, system_name = _system(settings)
     _check_output(output, settings.overwrite)
 
@@ -212,14 +254,18 @@ def run_squad_eval(settings: SquadEvalSettings) -> dict:
 
     run = open_run(output, "squad-eval", overwrite=settings.overwrite)
     run.start({"settings": json.loads(json.dumps(asdict(settings), default=str))})
-    write_json(output / "predictions.json", {q.id: predictions.get(q.id, "") for q in questions
-                                             if q.id in predictions})
+    write_json(output / "predictions.json", {q.id: predictions.get(q.id, "") for q in questions if q.id in predictions})
     write_text(output / "report.md", render_report(metrics, examples, system=system_name, data=settings.data))
     bars = {"EM": {"original": metrics["original"]["exact_match"]}, "F1": {"original": metrics["original"]["f1"]}}
     for name, s in (metrics["adversaries"] or {"adversarial": metrics}).items():
         bars["EM"][name] = s["adversarial"]["exact_match"]
         bars["F1"][name] = s["adversarial"]["f1"]
-    plot_grouped_bars(bars, output / "scores.png", ylabel="score (%)", ymax=100,
-                      title=f"{Path(str(system_name)).name} on {Path(str(settings.data)).name}")
+    plot_grouped_bars(
+        bars,
+        output / "scores.png",
+        ylabel="score (%)",
+        ymax=100,
+        title=f"{Path(str(system_name)).name} on {Path(str(settings.data)).name}",
+    )
     run.finish(metrics)
     return metrics

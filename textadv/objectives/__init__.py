@@ -1,4 +1,5 @@
 """Training objectives: clean, random, AT, VAT, AT+VAT, FGSM-α, PGD (Madry), ensemble (Tramèr)."""
+
 from .adversarial import AdversarialTerm, RandomTerm
 from .base import CleanPass, Objective, StepOutput, Term
 from .ensemble import EnsembleTerm
@@ -7,6 +8,16 @@ from .pgd import PGDTerm
 from .vat import VATTerm
 
 __all__ = [
-    "Objective", "StepOutput", "Term", "CleanPass", "AdversarialTerm", "RandomTerm", "VATTerm",
-    "PGDTerm", "EnsembleTerm", "build_objective", "NAMES", "default_norm",
+    "Objective",
+    "StepOutput",
+    "Term",
+    "CleanPass",
+    "AdversarialTerm",
+    "RandomTerm",
+    "VATTerm",
+    "PGDTerm",
+    "EnsembleTerm",
+    "build_objective",
+    "NAMES",
+    "default_norm",
 ]

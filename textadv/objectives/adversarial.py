@@ -7,6 +7,7 @@ Both take ∇ₓJ from the clean backward (no extra pass), unless ``predicted_la
 label-leak-free variant (Kurakin et al.): the example is then crafted against the model's own
 prediction, which costs one input-only backward more.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

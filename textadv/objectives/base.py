@@ -11,6 +11,7 @@ The clean pass is shared: every term sees the clean logits, and terms that need 
 reuse the gradient the clean backward already computed instead of running another backward. Cost
 for a clean step of 3F (forward F, backward 2F): AT 6F (2.0×), VAT 8F (2.7×), AT+VAT 11F (3.7×).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

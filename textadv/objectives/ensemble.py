@@ -5,6 +5,7 @@ the model being trained), chosen in turn by the step number, and the current mod
 them. Decoupling generation from the trained model makes it robust to transferred (black-box)
 examples. With ``clean_weight = 0.5`` and ``weight = 0.5`` this is Goodfellow's α = 0.5 mix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ its paper as default (ℓ2 for Miyato's ``random``/``at``/``vat``/``at+vat``, �
 ``fgsm``, Madry's ``pgd`` and Tramèr's ``ensemble``). Adding an objective is one entry in
 :data:`_RECIPES`; :data:`NAMES` and the jobs' ``--adv`` choices follow from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,16 +71,18 @@ class _Recipe:
 
 
 # What each objective is: build_objective's docstring.
-_RECIPES: Mapping[str, _Recipe] = MappingProxyType({
-    "none": _Recipe(2, lambda s: (1.0, ())),
-    "random": _Recipe(2, lambda s: (1.0, (RandomTerm(s.eps, s.norm, s.adv_weight),))),
-    "at": _Recipe(2, lambda s: (1.0, (s.at(),))),
-    "vat": _Recipe(2, lambda s: (1.0, (s.vat(),))),
-    "at+vat": _Recipe(2, lambda s: (1.0, (s.at(), s.vat()))),
-    "fgsm": _Recipe("inf", _fgsm),
-    "pgd": _Recipe("inf", _pgd),
-    "ensemble": _Recipe("inf", _ensemble),
-})
+_RECIPES: Mapping[str, _Recipe] = MappingProxyType(
+    {
+        "none": _Recipe(2, lambda s: (1.0, ())),
+        "random": _Recipe(2, lambda s: (1.0, (RandomTerm(s.eps, s.norm, s.adv_weight),))),
+        "at": _Recipe(2, lambda s: (1.0, (s.at(),))),
+        "vat": _Recipe(2, lambda s: (1.0, (s.vat(),))),
+        "at+vat": _Recipe(2, lambda s: (1.0, (s.at(), s.vat()))),
+        "fgsm": _Recipe("inf", _fgsm),
+        "pgd": _Recipe("inf", _pgd),
+        "ensemble": _Recipe("inf", _ensemble),
+    }
+)
 
 #: every objective name, in the order of the registry
 NAMES = tuple(_RECIPES)
@@ -127,7 +130,8 @@ def build_objective(
     if norm is None:
         norm = recipe.default_norm
     Threat(norm, eps)  # raises ValueError naming norm or eps
-    settings = _Settings(eps, norm, adv_weight, xi, vat_iterations, alpha, predicted_labels, pgd_steps,
-                         pgd_step_size, tuple(sources))
+    settings = _Settings(
+        eps, norm, adv_weight, xi, vat_iterations, alpha, predicted_labels, pgd_steps, pgd_step_size, tuple(sources)
+    )
     clean_weight, terms = recipe.build(settings)
     return Objective(clean_weight, terms, name=name)

@@ -3,6 +3,7 @@
 Used with ``clean_weight = 0`` (Madry trains on adversarial examples only). Cost (2k+3)/3 of a
 clean step for k steps: each step is a forward and an input-only backward.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,12 @@ class PGDTerm(Term):
         threat = clean.surface.threat(clean.batch, self.norm, self.eps)
         x = clean.x.detach()
         x_adv = pgd(
-            clean.loss_fn(), x, threat, steps=self.steps, step_size=self.step_size,
-            random_start=self.random_start, generator=clean.generator,
+            clean.loss_fn(),
+            x,
+            threat,
+            steps=self.steps,
+            step_size=self.step_size,
+            random_start=self.random_start,
+            generator=clean.generator,
         )
         return self.weight * clean.perturbed_loss(x_adv - x)

@@ -7,6 +7,7 @@ and end of an answer span) the KL is summed over them, the KL of their product d
 On the labelled batch the clean logits of the supervised pass are reused (p is a constant); with a
 separate unlabeled batch (semi-supervised VAT) its clean logits are computed without a graph.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,13 @@ class VATTerm(Term):
 
         threat = surface.threat(batch, self.norm, self.eps)
         r = vat_perturbation(
-            logits_fn, x.detach(), threat, xi=self.xi, iterations=self.iterations,
-            clean_logits=p_logits, generator=clean.generator,
+            logits_fn,
+            x.detach(),
+            threat,
+            xi=self.xi,
+            iterations=self.iterations,
+            clean_logits=p_logits,
+            generator=clean.generator,
         )
         q_logits = logits_fn(x + r)
         return self.weight * kl_from_logits(p_logits, q_logits).mean()

@@ -33,6 +33,7 @@ Differences from Jia & Liang's code, on purpose:
   without change ends it. The question's words keep their case (Jia & Liang lower-cased them).
 - The appended text ends with a period, as in Jia & Liang's code; one search uses one particle.
 """
+
 from __future__ import annotations
 
 import random
@@ -82,8 +83,9 @@ class AddAnySettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.budget is not None and (isinstance(self.budget, bool) or not isinstance(self.budget, int)
-                                        or self.budget < 1):
+        if self.budget is not None and (
+            isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1
+        ):
             raise ValueError(f"budget must be a positive number of model queries per question, got {self.budget!r}")
 
 
@@ -170,8 +172,9 @@ def _initial_words(rng: random.Random, common: Sequence[str], d: int, golds: Seq
     raise ValueError(f"the common-word list has too few usable words ({len(words)}) for {d} distinct words")
 
 
-def search_distractor(question: SquadQuestion, system, common: Sequence[str],
-                      settings: AddAnySettings = AddAnySettings()) -> AddAnyResult:
+def search_distractor(
+    question: SquadQuestion, system, common: Sequence[str], settings: AddAnySettings = AddAnySettings()
+) -> AddAnyResult:
     """Run the greedy search of the module docstring for one question against ``system`` (a ``QASystem``)."""
     rng = random.Random(f"{settings.seed}:{question.id}")
     golds = [a.text for a in question.answers]
@@ -197,12 +200,15 @@ def search_distractor(question: SquadQuestion, system, common: Sequence[str],
             if current <= 0.0 or queries >= budget:
                 break
             pool = rng.sample(list(common), min(settings.num_candidates, len(common))) + list(extra)
-            swaps = [w for w in dict.fromkeys(pool)
-                     if w != words[i] and not contains_answer(" ".join(words[:i] + [w] + words[i + 1:]), golds)]
-            swaps = swaps[:int(min(len(swaps), budget - queries))]
+            swaps = [
+                w
+                for w in dict.fromkeys(pool)
+                if w != words[i] and not contains_answer(" ".join(words[:i] + [w] + words[i + 1 :]), golds)
+            ]
+            swaps = swaps[: int(min(len(swaps), budget - queries))]
             if not swaps:
                 continue
-            candidates = [words[:i] + [w] + words[i + 1:] for w in swaps]
+            candidates = [words[:i] + [w] + words[i + 1 :] for w in swaps]
             scores = score(candidates)
             queries += len(candidates)
             best = min(range(len(scores)), key=scores.__getitem__)
@@ -216,8 +222,14 @@ def search_distractor(question: SquadQuestion, system, common: Sequence[str],
     return AddAnyResult(variant, tuple(words), tuple(trajectory), queries)
 
 
-def add_any_search(questions: Sequence[SquadQuestion], system, settings: AddAnySettings = AddAnySettings(), *,
-                   common: Optional[Sequence[str]] = None, progress: bool = True) -> list[AddAnyResult]:
+def add_any_search(
+    questions: Sequence[SquadQuestion],
+    system,
+    settings: AddAnySettings = AddAnySettings(),
+    *,
+    common: Optional[Sequence[str]] = None,
+    progress: bool = True,
+) -> list[AddAnyResult]:
     """:func:`search_distractor` for every question, with a progress bar; ``common``: default :func:`common_words`."""
     common = tuple(common) if common is not None else common_words()
     if not common:
@@ -230,14 +242,31 @@ def add_any_search(questions: Sequence[SquadQuestion], system, settings: AddAnyS
     return results
 
 
-def add_any(questions: Sequence[SquadQuestion], system, *, mode: str = "addany", num_words: int = 10,
-            num_candidates: int = 20, passes: int = 3, top_k: int = 10, seed: int = 0,
-            budget: Optional[int] = None, common: Optional[Sequence[str]] = None,
-            progress: bool = True) -> list[SquadQuestion]:
+def add_any(
+    questions: Sequence[SquadQuestion],
+    system,
+    *,
+    mode: str = "addany",
+    num_words: int = 10,
+    num_candidates: int = 20,
+    passes: int = 3,
+    top_k: int = 10,
+    seed: int = 0,
+    budget: Optional[int] = None,
+    common: Optional[Sequence[str]] = None,
+    progress: bool = True,
+) -> list[SquadQuestion]:
     """One AddAny (``mode="addany"``) or AddCommon (``mode="addcommon"``) variant per question.
 
     See the module docstring; ``budget`` caps the contexts the model scores per question.
     """
-    settings = AddAnySettings(mode=mode, num_words=num_words, num_candidates=num_candidates, passes=passes,
-                              top_k=top_k, budget=budget, seed=seed)
+    settings = AddAnySettings(
+        mode=mode,
+        num_words=num_words,
+        num_candidates=num_candidates,
+        passes=passes,
+        top_k=top_k,
+        budget=budget,
+        seed=seed,
+    )
     return [r.question for r in add_any_search(questions, system, settings, common=common, progress=progress)]

@@ -27,6 +27,7 @@ Randomness: each question draws from ``random.Random(f"{seed}:{question id}")``,
 candidates do not depend on which other questions are in the run (``--limit``). The GloVe neighbours
 are typed by the run's own parsed text (:class:`.mutation.TypedLexicon`), which does depend on it.
 """
+
 from __future__ import annotations
 
 import random
@@ -38,9 +39,11 @@ from typing import Sequence
 from .squad import SquadQuestion, with_distractor
 
 #: English function words that do not count as "shared content" between a question and its distractor
-_FUNCTION_WORDS = frozenset("""a an the of in on at to for from by with and or but is are was were be been being do does
+_FUNCTION_WORDS = frozenset(
+    """a an the of in on at to for from by with and or but is are was were be been being do does
 did has have had what which who whom whose when where why how that this these those it its as into than then there their
-they he she his her him we our you your i not no""".split())
+they he she his her him we our you your i not no""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,15 @@ def content_words(text: str, stem=None) -> set:
     return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FUNCTION_WORDS}
 
 
-def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
-             settings: AddSentSettings = AddSentSettings(), nearest=None, progress: bool = False) -> AddSentResult:
+def generate(
+    questions: Sequence[SquadQuestion],
+    *,
+    nlp=None,
+    seed: int = 0,
+    settings: AddSentSettings = AddSentSettings(),
+    nearest=None,
+    progress: bool = False,
+) -> AddSentResult:
     """AddSent candidates for every question (steps 1-5 of the module docstring).
 
     Args:
@@ -142,12 +152,14 @@ def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
     light = [p for p in ("parser", "attribute_ruler", "lemmatizer") if p in nlp.pipe_names]
     with nlp.select_pipes(disable=light):  # contexts need fine tags and entities only
         parsed = nlp.pipe(contexts, batch_size=settings.batch_size, n_process=1)
-        context_docs = dict(zip(contexts, tqdm(parsed, total=len(contexts), desc="parsing contexts",
-                                               disable=not progress)))
+        context_docs = dict(
+            zip(contexts, tqdm(parsed, total=len(contexts), desc="parsing contexts", disable=not progress))
+        )
     unique_questions = list(dict.fromkeys(q.question for q in questions))
     parsed = nlp.pipe(unique_questions, batch_size=settings.batch_size, n_process=1)
-    question_docs = dict(zip(unique_questions, tqdm(parsed, total=len(unique_questions), desc="parsing questions",
-                                                    disable=not progress)))
+    question_docs = dict(
+        zip(unique_questions, tqdm(parsed, total=len(unique_questions), desc="parsing questions", disable=not progress))
+    )
     lexicon = TypedLexicon()
     lexicon.add(context_docs.values())
     lexicon.add(question_docs.values())
@@ -161,13 +173,24 @@ def generate(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
         kind = type_of_span(span)
         result.answer_types.append(kind)
         rng = random.Random(f"{seed}:{q.id}")
-        result.candidates.append(_candidates(q, question_docs[q.question], kind, head_token(span).tag_, rng, mutator,
-                                             settings, result.rejected))
+        result.candidates.append(
+            _candidates(
+                q, question_docs[q.question], kind, head_token(span).tag_, rng, mutator, settings, result.rejected
+            )
+        )
     return result
 
 
-def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Random, mutator, settings: AddSentSettings,
-                rejected: Counter) -> list:
+def _candidates(
+    q: SquadQuestion,
+    doc,
+    kind: str,
+    head_tag: str,
+    rng: random.Random,
+    mutator,
+    settings: AddSentSettings,
+    rejected: Counter,
+) -> list:
     from .declarative import to_statement
     from .fake_answers import fake_answers
     from .mutation import choose
@@ -220,7 +243,7 @@ def _candidates(q: SquadQuestion, doc, kind: str, head_tag: str, rng: random.Ran
             seen.add(made.text)
             changes = tuple((doc[i].text, w) for i, w in sorted(replacements.items()) if w != doc[i].text)
             kept.append(Candidate(made.text, fake, kind, made.rule, changes))
-    return kept[:settings.candidates]
+    return kept[: settings.candidates]
 
 
 def _asks_how(doc) -> bool:
@@ -232,18 +255,33 @@ def _asks_how(doc) -> bool:
     return False
 
 
-def add_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
-             settings: AddSentSettings = AddSentSettings(), nearest=None,
-             progress: bool = False) -> list[SquadQuestion]:
+def add_sent(
+    questions: Sequence[SquadQuestion],
+    *,
+    nlp=None,
+    seed: int = 0,
+    settings: AddSentSettings = AddSentSettings(),
+    nearest=None,
+    progress: bool = False,
+) -> list[SquadQuestion]:
     """Every kept AddSent candidate as a question variant ``<id>-addsent<k>`` (the distractor appended)."""
     result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
-    return [with_distractor(q, c.sentence, f"addsent{k}")
-            for q, cands in zip(questions, result.candidates) for k, c in enumerate(cands)]
+    return [
+        with_distractor(q, c.sentence, f"addsent{k}")
+        for q, cands in zip(questions, result.candidates)
+        for k, c in enumerate(cands)
+    ]
 
 
-def add_one_sent(questions: Sequence[SquadQuestion], *, nlp=None, seed: int = 0,
-                 settings: AddSentSettings = AddSentSettings(), nearest=None,
-                 progress: bool = False) -> list[SquadQuestion]:
+def add_one_sent(
+    questions: Sequence[SquadQuestion],
+    *,
+    nlp=None,
+    seed: int = 0,
+    settings: AddSentSettings = AddSentSettings(),
+    nearest=None,
+    progress: bool = False,
+) -> list[SquadQuestion]:
     """One seeded random AddSent candidate per question (``<id>-addonesent``); questions without one get none."""
     result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
     out = []

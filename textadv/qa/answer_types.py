@@ -13,6 +13,7 @@ Here the gold answer is typed in its context, in this order:
 
 :func:`answer_types` types many questions at once, parsing each distinct context once.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,35 +21,128 @@ from typing import Optional, Sequence
 
 #: every type :func:`type_of_span` returns
 ANSWER_TYPES = (
-    "person", "place", "organisation", "group", "date", "year", "time", "number", "ordinal", "percentage",
-    "money", "quantity", "event", "work", "product", "law", "language",
-    "proper noun", "noun", "plural noun", "verb", "adjective", "adverb", "prepositional", "other",
+    "person",
+    "place",
+    "organisation",
+    "group",
+    "date",
+    "year",
+    "time",
+    "number",
+    "ordinal",
+    "percentage",
+    "money",
+    "quantity",
+    "event",
+    "work",
+    "product",
+    "law",
+    "language",
+    "proper noun",
+    "noun",
+    "plural noun",
+    "verb",
+    "adjective",
+    "adverb",
+    "prepositional",
+    "other",
 )
 #: spaCy (OntoNotes) entity labels → answer types; GPE, LOC and FAC are all places
 NER_TYPES = {
-    "PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
-    "NORP": "group", "DATE": "date", "TIME": "time", "CARDINAL": "number", "ORDINAL": "ordinal",
-    "PERCENT": "percentage", "MONEY": "money", "QUANTITY": "quantity", "EVENT": "event",
-    "WORK_OF_ART": "work", "PRODUCT": "product", "LAW": "law", "LANGUAGE": "language",
+    "PERSON": "person",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "ORG": "organisation",
+    "NORP": "group",
+    "DATE": "date",
+    "TIME": "time",
+    "CARDINAL": "number",
+    "ORDINAL": "ordinal",
+    "PERCENT": "percentage",
+    "MONEY": "money",
+    "QUANTITY": "quantity",
+    "EVENT": "event",
+    "WORK_OF_ART": "work",
+    "PRODUCT": "product",
+    "LAW": "law",
+    "LANGUAGE": "language",
 }
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-                "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
-                "thousand", "million", "billion", "trillion", "dozen")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "dozen",
+)
 
-_HEDGE = r"(?:(?:about|approximately|around|roughly|nearly|almost|over|under|more than|less than|at least|some|c\.|" \
-         r"circa|in|by|since|from|until|the)\s+)*"
+_HEDGE = (
+    r"(?:(?:about|approximately|around|roughly|nearly|almost|over|under|more than|less than|at least|some|c\.|"
+    r"circa|in|by|since|from|until|the)\s+)*"
+)
 _NUM = r"[+-]?\d[\d,]*(?:\.\d+)?"
 _NUMWORD = r"(?:" + "|".join(NUMBER_WORDS) + r")(?:[- ](?:" + "|".join(NUMBER_WORDS) + r"))*"
 _PERCENT = re.compile(rf"^{_HEDGE}(?:{_NUM}|{_NUMWORD})\s*(?:%|percent\b|per cent\b)", re.I)
-_MONEY = re.compile(rf"^{_HEDGE}(?:(?:US|A|C|NZ|HK)?[$£€¥₹]\s*{_NUM}|{_NUM}(?:\s+(?:million|billion|thousand|"
-                    r"trillion))?\s+(?:US\s+)?(?:dollars?|euros?|pounds?(?! of)|yen|cents?|francs?|rupees?|"
-                    r"pesos?|yuan|marks?|shillings?|guineas?)\b)", re.I)
+_MONEY = re.compile(
+    rf"^{_HEDGE}(?:(?:US|A|C|NZ|HK)?[$£€¥₹]\s*{_NUM}|{_NUM}(?:\s+(?:million|billion|thousand|"
+    r"trillion))?\s+(?:US\s+)?(?:dollars?|euros?|pounds?(?! of)|yen|cents?|francs?|rupees?|"
+    r"pesos?|yuan|marks?|shillings?|guineas?)\b)",
+    re.I,
+)
 _YEAR = re.compile(rf"^{_HEDGE}(?:1\d{{3}}|20\d{{2}}|\d{{2,4}}\s*(?:AD|BC|BCE|CE|A\.D\.|B\.C\.))\.?$", re.I)
-_DATE = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\b.*\d|\d.*\b(?:" + "|".join(MONTHS) + r")\b|^"
-                   + _HEDGE + r"(?:the\s+)?\d{2,4}'?s$", re.I)
+_DATE = re.compile(
+    r"\b(?:"
+    + "|".join(MONTHS)
+    + r")\b.*\d|\d.*\b(?:"
+    + "|".join(MONTHS)
+    + r")\b|^"
+    + _HEDGE
+    + r"(?:the\s+)?\d{2,4}'?s$",
+    re.I,
+)
 _NUMBER = re.compile(rf"^{_HEDGE}(?:{_NUM}|{_NUMWORD})(?:\s+(?:million|billion|thousand|hundred|trillion))?$", re.I)
 
 
@@ -100,8 +194,9 @@ def _covering_entity(span) -> Optional[str]:
     for ent in span.doc.ents:
         if ent.end <= span.start or ent.start >= span.end or ent.label_ not in NER_TYPES:
             continue
-        overlap = sum(len(t.text) for t in span.doc[max(ent.start, span.start):min(ent.end, span.end)]
-                      if not t.is_punct)
+        overlap = sum(
+            len(t.text) for t in span.doc[max(ent.start, span.start) : min(ent.end, span.end)] if not t.is_punct
+        )
         if overlap > best_overlap:
             best, best_overlap = ent.label_, overlap
     return best if best_overlap * 2 >= size else None
@@ -144,8 +239,9 @@ def answer_span(doc, start: int, text: str):
     end = start + len(text)
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None or len(span) == 0:
-        raise ValueError(f"answer {text!r} at character {start} is outside the parsed text "
-                         f"({len(doc.text)} characters)")
+        raise ValueError(
+            f"answer {text!r} at character {start} is outside the parsed text ({len(doc.text)} characters)"
+        )
     return span
 
 

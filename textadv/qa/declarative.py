@@ -34,6 +34,7 @@ The main verb of an inversion is the first base-form (``VB``) word; when the sma
 ("did the war end/NN"), the auxiliary's head in the parse, else the last word of the subject run that
 ``is_verb`` accepts (AddSent passes WordNet's verb lemmas).
 """
+
 from __future__ import annotations
 
 import re
@@ -48,34 +49,185 @@ _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _NP_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "CD", "HYPH", "POS", "VBG"})
 _PREP_TAGS = frozenset({"IN", "TO", "RP"})
 #: "what kind of X": the whole phrase names the answer's type and disappears
-_TYPE_NOUNS = frozenset({"kind", "type", "sort", "form", "variety", "style", "genre", "brand", "breed", "species",
-                         "category", "class"})
+_TYPE_NOUNS = frozenset(
+    {"kind", "type", "sort", "form", "variety", "style", "genre", "brand", "breed", "species", "category", "class"}
+)
 #: "what percentage of the vote": the answer keeps the "of" phrase ("40% of the vote")
-_PARTITIVE_NOUNS = frozenset({"percentage", "percent", "portion", "part", "fraction", "share", "amount", "number",
-                              "proportion", "majority", "half", "quarter", "third"})
+_PARTITIVE_NOUNS = frozenset(
+    {
+        "percentage",
+        "percent",
+        "portion",
+        "part",
+        "fraction",
+        "share",
+        "amount",
+        "number",
+        "proportion",
+        "majority",
+        "half",
+        "quarter",
+        "third",
+    }
+)
 #: "what year did ...": the answer is a time adverbial ("in 1950")
-_TIME_NOUNS = frozenset({"year", "date", "day", "month", "century", "decade", "time", "period", "era", "season",
-                         "week", "hour", "age", "point", "stage"})
-_PLACE_NOUNS = frozenset({"city", "country", "state", "place", "location", "region", "area", "town", "continent",
-                          "county", "province", "nation", "island", "village", "district", "site", "building",
-                          "venue", "stadium", "street", "neighborhood", "neighbourhood"})
-_SUBORDINATORS = frozenset({"when", "while", "after", "before", "because", "if", "although", "though", "since",
-                            "until", "whereas", "as", "during"})
-_PREPOSITIONS = frozenset({"in", "on", "at", "during", "after", "before", "since", "by", "from", "between", "around",
-                           "within", "until", "through", "throughout", "near", "inside", "outside", "to", "into",
-                           "across", "along", "over", "under", "above", "below", "beside", "among", "toward",
-                           "towards", "via", "with", "without", "for", "of", "about", "against", "upon", "behind",
-                           "beyond", "past", "off", "amid", "alongside", "opposite", "throughout"})
+_TIME_NOUNS = frozenset(
+    {
+        "year",
+        "date",
+        "day",
+        "month",
+        "century",
+        "decade",
+        "time",
+        "period",
+        "era",
+        "season",
+        "week",
+        "hour",
+        "age",
+        "point",
+        "stage",
+    }
+)
+_PLACE_NOUNS = frozenset(
+    {
+        "city",
+        "country",
+        "state",
+        "place",
+        "location",
+        "region",
+        "area",
+        "town",
+        "continent",
+        "county",
+        "province",
+        "nation",
+        "island",
+        "village",
+        "district",
+        "site",
+        "building",
+        "venue",
+        "stadium",
+        "street",
+        "neighborhood",
+        "neighbourhood",
+    }
+)
+_SUBORDINATORS = frozenset(
+    {
+        "when",
+        "while",
+        "after",
+        "before",
+        "because",
+        "if",
+        "although",
+        "though",
+        "since",
+        "until",
+        "whereas",
+        "as",
+        "during",
+    }
+)
+_PREPOSITIONS = frozenset(
+    {
+        "in",
+        "on",
+        "at",
+        "during",
+        "after",
+        "before",
+        "since",
+        "by",
+        "from",
+        "between",
+        "around",
+        "within",
+        "until",
+        "through",
+        "throughout",
+        "near",
+        "inside",
+        "outside",
+        "to",
+        "into",
+        "across",
+        "along",
+        "over",
+        "under",
+        "above",
+        "below",
+        "beside",
+        "among",
+        "toward",
+        "towards",
+        "via",
+        "with",
+        "without",
+        "for",
+        "of",
+        "about",
+        "against",
+        "upon",
+        "behind",
+        "beyond",
+        "past",
+        "off",
+        "amid",
+        "alongside",
+        "opposite",
+        "throughout",
+    }
+)
 _REASON_OPENERS = ("because", "to ", "due to", "in order", "so ", "so that", "for ", "since", "as a result")
-_SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "about", "approximately",
-                          "around", "over", "nearly", "almost", "more", "than", "less", "at", "least", "some",
-                          "roughly", "and", "a", "an"})
+_SCALE_WORDS = frozenset(
+    {
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "dozen",
+        "about",
+        "approximately",
+        "around",
+        "over",
+        "nearly",
+        "almost",
+        "more",
+        "than",
+        "less",
+        "at",
+        "least",
+        "some",
+        "roughly",
+        "and",
+        "a",
+        "an",
+    }
+)
 _NAMING = frozenset({"called", "named", "known", "termed", "nicknamed", "titled", "considered"})
 _PLURAL_FORMS = {"is": "are", "was": "were", "has": "have"}
 _SINGULAR_FORMS = {"are": "is", "were": "was", "have": "has"}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +249,14 @@ class _WhPhrase:
     answer: str = ""  # the bare answer, for a slot that already has its preposition
 
 
-def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] = None, answer_type: str = "other",
-                 is_verb: Optional[Callable[[str], bool]] = None) -> Optional[Statement]:
+def to_statement(
+    doc,
+    answer: str,
+    *,
+    replacements: Optional[Mapping[int, str]] = None,
+    answer_type: str = "other",
+    is_verb: Optional[Callable[[str], bool]] = None,
+) -> Optional[Statement]:
     """The statement that ``answer`` makes of the question ``doc`` (a parsed spaCy ``Doc``), or ``None``.
 
     Args:
@@ -119,8 +277,9 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
     wh = _find_wh(doc, end, answer, words)
     if wh is None:
         return None
-    wh = _with_following_pp(doc, _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.replacement, wh.adverbial, answer),
-                            end, words)
+    wh = _with_following_pp(
+        doc, _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.replacement, wh.adverbial, answer), end, words
+    )
     front: list[str] = []
     start = 0
     replacement = wh.replacement
@@ -146,8 +305,15 @@ def to_statement(doc, answer: str, *, replacements: Optional[Mapping[int, str]] 
                 parts = front + [words.span(start, wh.start), replacement, words.span(wh.end, end)]
                 text = " ".join(p for p in parts if p)
                 return _finish(text, "in-situ")
-    clause = _clause(doc, words, wh, end, is_verb, plural=answer_type == "plural noun" or " and " in answer,
-                     verb_answer=answer_type == "verb")
+    clause = _clause(
+        doc,
+        words,
+        wh,
+        end,
+        is_verb,
+        plural=answer_type == "plural noun" or " and " in answer,
+        verb_answer=answer_type == "verb",
+    )
     if clause is None:
         return None
     text, rule = clause
@@ -194,8 +360,15 @@ def _vowel_sound(word: str) -> bool:
 
 
 def _np_end(doc, j: int, end: int) -> int:
-    while j < end and (doc[j].tag_ in _NP_TAGS or (doc[j].tag_ == "DT" and j + 1 < end and doc[j + 1].tag_ in _NP_TAGS
-                                                     and doc[j].lower_ not in ("that", "this"))):
+    while j < end and (
+        doc[j].tag_ in _NP_TAGS
+        or (
+            doc[j].tag_ == "DT"
+            and j + 1 < end
+            and doc[j + 1].tag_ in _NP_TAGS
+            and doc[j].lower_ not in ("that", "this")
+        )
+    ):
         j += 1
     return j
 
@@ -206,8 +379,9 @@ def _of_chain(doc, k: int, end: int, *, pp: bool = False) -> int:
     ``pp``: also take the prepositional phrases that follow ("of the voters in the northern district"),
     for phrases that travel with the answer.
     """
-    while k < end and (doc[k].lower_ == "of" or (pp and k > 0 and doc[k].tag_ == "IN" and doc[k].lower_ not in
-                                                   _SUBORDINATORS)):
+    while k < end and (
+        doc[k].lower_ == "of" or (pp and k > 0 and doc[k].tag_ == "IN" and doc[k].lower_ not in _SUBORDINATORS)
+    ):
         k2 = _np_end(doc, k + 1, end)
         if k2 == k + 1:
             break
@@ -269,8 +443,16 @@ def _time_phrase(answer: str) -> str:
 
 def _find_wh(doc, end: int, answer: str, words: _Words) -> Optional[_WhPhrase]:
     # a wh-word right after a noun opens a relative clause ("the area where X sits"), not the question
-    w = next((i for i in range(end) if doc[i].lower_ in WH_WORDS and doc[i].tag_ in _WH_TAGS
-              and not (i > 0 and doc[i - 1].tag_ in ("NN", "NNS", "NNP", "NNPS"))), None)
+    w = next(
+        (
+            i
+            for i in range(end)
+            if doc[i].lower_ in WH_WORDS
+            and doc[i].tag_ in _WH_TAGS
+            and not (i > 0 and doc[i - 1].tag_ in ("NN", "NNS", "NNP", "NNPS"))
+        ),
+        None,
+    )
     if w is None:
         return None
     low = doc[w].lower_
@@ -335,8 +517,9 @@ def _is_aux(tok) -> bool:
     return tok.tag_ == "MD" or (tok.lemma_.lower() in AUXILIARIES and tok.tag_ in ("VBD", "VBZ", "VBP", "VB"))
 
 
-def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
-            verb_answer: bool = False) -> Optional[tuple[str, str]]:
+def _clause(
+    doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool, verb_answer: bool = False
+) -> Optional[tuple[str, str]]:
     """The statement for the clause that follows the wh-phrase (rules 3-5), or ``None``."""
     rest = list(range(wh.end, end))
     if not rest:
@@ -348,15 +531,31 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
         return None  # "What year Tesla moved ...?" is not a question shape the rules know
     negation = [i for i in rest[1:3] if doc[i].lower_ in ("not", "n't")]
     subject_start = rest[0] + 1 + len(negation) if negation and negation[0] == rest[0] + 1 else rest[0] + 1
-    if first.lemma_.lower() == "be" and subject_start < end and doc[subject_start].lower_ == "there" \
-            and not wh.adverbial:  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
+    if (
+        first.lemma_.lower() == "be"
+        and subject_start < end
+        and doc[subject_start].lower_ == "there"
+        and not wh.adverbial
+    ):  # "How many farms are there in X?" (the tagger reads "there" as EX or RB)
         parts = ["there", words.word(first.i), wh.replacement, words.span(subject_start + 1, end)]
         return " ".join(p for p in parts if p), "existential"
     do_subject = first.lemma_.lower() == "do" and not negation  # "do" before its subject: always an inversion
-    if not _is_aux(first) or subject_start >= end or (_starts_verb_group(doc[subject_start]) and not do_subject) or (
-            first.lemma_.lower() == "be" and not wh.adverbial and (doc[subject_start].tag_ == "IN" or (
-                doc[subject_start].tag_ in ("JJ", "JJR") and not (subject_start + 1 < end
-                                                                  and doc[subject_start + 1].tag_.startswith("NN"))))):
+    if (
+        not _is_aux(first)
+        or subject_start >= end
+        or (_starts_verb_group(doc[subject_start]) and not do_subject)
+        or (
+            first.lemma_.lower() == "be"
+            and not wh.adverbial
+            and (
+                doc[subject_start].tag_ == "IN"
+                or (
+                    doc[subject_start].tag_ in ("JJ", "JJR")
+                    and not (subject_start + 1 < end and doc[subject_start + 1].tag_.startswith("NN"))
+                )
+            )
+        )
+    ):
         # "Who is responsible for X?" -> "Jeff Dean is responsible for X.": nothing between be and its predicate
         if wh.adverbial and not wh.kind == "measure":
             return None  # "When was founded ...?": an adverbial wh-phrase cannot be the subject
@@ -378,7 +577,7 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
         if lemma == "do" or first.tag_ == "MD":
             return None
         if lemma == "have":  # "Who has the most titles?": have is the main verb, the wh-phrase its subject
-            return (None if wh.adverbial else (f"{wh.replacement} {words.span(rest[0], end)}", "subject"))
+            return None if wh.adverbial else (f"{wh.replacement} {words.span(rest[0], end)}", "subject")
         return _copula(doc, words, wh, first.i, subject_start, end)
     subject = words.span(subject_start, verb)
     if not subject:
@@ -394,14 +593,20 @@ def _clause(doc, words: _Words, wh: _WhPhrase, end: int, is_verb, plural: bool,
     else:
         group = " ".join([words.word(first.i)] + [words.word(i) for i in negation] + [words.word(verb)])
     particle_end = verb + 1
-    while particle_end < end and (doc[particle_end].tag_ == "RP" or (doc[particle_end - 1].lower_ in ("been", "being")
-                                                                     and doc[particle_end].tag_ in ("VBN", "VBG"))):
+    while particle_end < end and (
+        doc[particle_end].tag_ == "RP"
+        or (doc[particle_end - 1].lower_ in ("been", "being") and doc[particle_end].tag_ in ("VBN", "VBG"))
+    ):
         particle_end += 1
     group = " ".join([group] + [words.word(i) for i in range(verb + 1, particle_end)])
     after = list(range(particle_end, end))
     gap = _gap(doc, wh, after, end)
-    if wh.kind in ("where", "when") and after and doc[after[-1]].tag_ == "IN" \
-            and not _starts_with_preposition(wh.answer):
+    if (
+        wh.kind in ("where", "when")
+        and after
+        and doc[after[-1]].tag_ == "IN"
+        and not _starts_with_preposition(wh.answer)
+    ):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, True, wh.answer)  # "stop at [Lima]"
     elif wh.kind in ("where", "when") and gap is not None and not _starts_with_preposition(wh.answer):
         wh = _WhPhrase(wh.start, wh.end, wh.root, wh.kind, wh.answer, False, wh.answer)  # "relocated to [X] in May"
@@ -449,8 +654,13 @@ def _main_verb(doc, aux, start: int, end: int, lemma: str, is_verb) -> Optional[
             return i  # "When was X held?": a participle the tagger read as a past tense
         if lemma != "be" and t.lower_ == "been":
             return i  # "has X been nominated": the group grows over the participle below
-        if t.tag_ in wanted and (lemma == "do" or aux.tag_ == "MD" or t.dep_ in ("ROOT", "conj") or aux.head.i == i
-                                 or t.head.i == aux.i) and not t.text[:1].isupper():
+        if (
+            t.tag_ in wanted
+            and (
+                lemma == "do" or aux.tag_ == "MD" or t.dep_ in ("ROOT", "conj") or aux.head.i == i or t.head.i == aux.i
+            )
+            and not t.text[:1].isupper()
+        ):
             return i  # (a capitalised word inside the question is a name the tagger misread, not the verb)
         if t.tag_ in ("VBD", "VBZ", "VBP", "MD") or t.tag_ in _WH_TAGS:
             break  # a finite verb of a subordinate clause: the main verb is not further right
@@ -478,16 +688,22 @@ def _gap(doc, wh: _WhPhrase, after: list, end: int) -> Optional[int]:
     for i in after:
         t = doc[i]
         if (t.tag_ in ("IN", "TO") or t.lower_ in ("as", "like")) and (
-                i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB", "VBG")):
+            i + 1 >= end or doc[i + 1].tag_ in ("IN", "TO", "RB", ",", "WRB", "VBG")
+        ):
             return i  # "known as [X]", "look like [X]"
     return None
 
 
 def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) -> Optional[tuple[str, str]]:
     """Rule 5: "What is the capital of France?" → "The capital of France is Paris."."""
-    stop = next((i for i in range(start + 1, end)
-                 if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_ in ("WRB", "IN")
-                                           and i + 1 < end)), end)  # a clause follows, not "known as?"
+    stop = next(
+        (
+            i
+            for i in range(start + 1, end)
+            if doc[i].text == "," or (doc[i].lower_ in _SUBORDINATORS and doc[i].tag_ in ("WRB", "IN") and i + 1 < end)
+        ),
+        end,
+    )  # a clause follows, not "known as?"
     subject = list(range(start, stop))
     stranded = []
     while subject and (doc[subject[-1]].tag_ in ("IN", "TO") or doc[subject[-1]].lower_ in ("as", "like")):
@@ -500,19 +716,26 @@ def _copula(doc, words: _Words, wh: _WhPhrase, be: int, start: int, end: int) ->
         np_end -= 1  # "oxygen toxic": the adjective after the nouns is not part of the subject
     np_end = _of_chain(doc, np_end, stop, pp=True)
     has_noun = any(doc[i].tag_.startswith("NN") or doc[i].tag_ == "PRP" for i in range(start, np_end))
-    adjective = np_end <= subject[-1] and (doc[np_end].tag_ in ("JJ", "JJR", "JJS")
-                                           or (doc[np_end].tag_ == "VBN" and np_end == subject[-1]))
+    adjective = np_end <= subject[-1] and (
+        doc[np_end].tag_ in ("JJ", "JJR", "JJS") or (doc[np_end].tag_ == "VBN" and np_end == subject[-1])
+    )
     if has_noun and start < np_end and adjective:  # a participle only when last: not "the name given to X"
         # "is oxygen toxic (to)": the subject is the noun phrase, the adjective its predicate
-        subject, predicate = list(range(start, np_end)), subject[subject.index(np_end):]
+        subject, predicate = list(range(start, np_end)), subject[subject.index(np_end) :]
     elif len(subject) > 1 and (doc[subject[-1]].tag_ == "VBN" or doc[subject[-1]].lower_ in _NAMING):
         # "is the process by which X happens called": the participle belongs to the predicate
         predicate = [subject.pop()]
     replacement = wh.replacement
     if stranded and wh.kind in ("where", "when") and not _starts_with_preposition(wh.answer):
         replacement = wh.answer  # "When is the seal from?" -> "The seal is from 1390."
-    parts = [words.indices(subject), words.word(be), words.indices(predicate), words.indices(stranded),
-             replacement, words.indices(list(range(stop, end)))]
+    parts = [
+        words.indices(subject),
+        words.word(be),
+        words.indices(predicate),
+        words.indices(stranded),
+        replacement,
+        words.indices(list(range(stop, end))),
+    ]
     return " ".join(p for p in parts if p), "copula"
 
 

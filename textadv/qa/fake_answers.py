@@ -10,6 +10,7 @@ Numeric answers (year, date, number, percentage, money, quantity, time, ordinal)
 and units with every number changed ("$2 million" → "$7 million", "May 3, 2013" → "October 9, 2031"),
 so the fake is of the same type by construction; a year stays a plausible year.
 """
+
 from __future__ import annotations
 
 import random
@@ -48,11 +49,29 @@ POOLS = {
     "time": ("midnight", "noon", "3:15 a.m."),
 }
 #: a verb answer: fakes by the head's tag
-VERBS = {"VBD": ("learned", "swam"), "VBN": ("learned", "swum"), "VBG": ("learning", "swimming"),
-         "VBZ": ("learns", "swims"), "VBP": ("learn", "swim"), "VB": ("learn", "swim")}
+VERBS = {
+    "VBD": ("learned", "swam"),
+    "VBN": ("learned", "swum"),
+    "VBG": ("learning", "swimming"),
+    "VBZ": ("learns", "swims"),
+    "VBP": ("learn", "swim"),
+    "VB": ("learn", "swim"),
+}
 NUMERIC_TYPES = frozenset({"year", "date", "number", "percentage", "money", "quantity", "time", "ordinal"})
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-             "eleventh", "twelfth")
+_ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+)
 _SMALL_NUMBERS = NUMBER_WORDS[1:13]
 _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b")
 _TOKEN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|[A-Za-z]+")  # "1,200" is one number, "1974," is 1974
@@ -118,10 +137,10 @@ def _other_number(word: str, text: str, end: int, rng: random.Random) -> str:
     digits = word.replace(",", "").split(".")[0]
     if len(digits) <= 2 and any(m in text.lower() for m in MONTHS):  # a day of a month
         return str(rng.choice([d for d in range(1, 29) if str(d) != digits]))
-    if len(digits) <= 2 and re.match(r"(st|nd|rd|th)\b", text[end:end + 3]):  # "11th" (century) -> 1st..21st
+    if len(digits) <= 2 and re.match(r"(st|nd|rd|th)\b", text[end : end + 3]):  # "11th" (century) -> 1st..21st
         return str(rng.choice([c for c in range(1, 22) if str(c) != digits]))
     if len(digits) == 4 and 1000 <= int(digits) <= 2099 and "," not in word and "." not in word:
-        decade = text[end:end + 1] == "s" and digits.endswith("0")
+        decade = text[end : end + 1] == "s" and digits.endswith("0")
         while True:
             year = int(digits) + rng.choice((-1, 1)) * rng.randint(3, 40)
             if decade:
@@ -131,14 +150,16 @@ def _other_number(word: str, text: str, end: int, rng: random.Random) -> str:
     if digits.isdigit() and len(digits) == 1 and "." not in word:  # 2-9: "2 fumbles" must not become "1 fumbles"
         return str(rng.choice([d for d in range(2, 10) if str(d) != digits]))
     while True:
-        new = "".join(rng.choice("123456789") if i == 0 and ch.isdigit() else rng.choice("0123456789") if ch.isdigit()
-                      else ch for i, ch in enumerate(word))
+        new = "".join(
+            rng.choice("123456789") if i == 0 and ch.isdigit() else rng.choice("0123456789") if ch.isdigit() else ch
+            for i, ch in enumerate(word)
+        )
         if new != word or not any(ch.isdigit() for ch in word):
             return new
 
 
 def _ordinal_suffix(match: re.Match) -> str:
-    """"21th" → "21st": the suffix follows the new number."""
+    """ "21th" → "21st": the suffix follows the new number."""
     n = int(match.group(1))
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return match.group(1) + suffix

@@ -9,6 +9,7 @@ which map a predicted token span back to a substring of the original context.
 Training labels (:func:`encode_windows` with ``labels=True``) are the token positions of the first gold
 answer in each window, or the ``[CLS]`` position 0 where the answer is not wholly inside the window.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,9 +36,11 @@ class WindowSettings:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         # room for [CLS] q [SEP] context [SEP] with at least doc_stride + 1 context tokens, so windows advance
         if self.max_query_length + self.doc_stride + 4 > self.max_seq_length:
-            raise ValueError(f"max_seq_length {self.max_seq_length} leaves no room for a question of "
-                             f"{self.max_query_length} tokens and a doc stride of {self.doc_stride}; "
-                             "lower --doc-stride or raise --max-seq-length")
+            raise ValueError(
+                f"max_seq_length {self.max_seq_length} leaves no room for a question of "
+                f"{self.max_query_length} tokens and a doc stride of {self.doc_stride}; "
+                "lower --doc-stride or raise --max-seq-length"
+            )
 
 
 @dataclass
@@ -73,12 +76,13 @@ def _cut_questions(tokenizer, questions: Sequence[str], max_query_length: int) -
     enc = tokenizer(list(questions), add_special_tokens=False, return_offsets_mapping=True)
     cut = []
     for text, offsets in zip(questions, enc["offset_mapping"]):
-        cut.append(text if len(offsets) <= max_query_length else text[:offsets[max_query_length - 1][1]])
+        cut.append(text if len(offsets) <= max_query_length else text[: offsets[max_query_length - 1][1]])
     return cut
 
 
-def encode_windows(tokenizer, questions: Sequence[SquadQuestion], settings: WindowSettings, *,
-                   labels: bool = False, pad: bool = True) -> Windows:
+def encode_windows(
+    tokenizer, questions: Sequence[SquadQuestion], settings: WindowSettings, *, labels: bool = False, pad: bool = True
+) -> Windows:
     """Tokenise ``questions`` into overlapping windows (see the module docstring).
 
     ``pad=False`` leaves each window at its own length (``inputs`` then holds lists of token ids), for
@@ -89,10 +93,17 @@ def encode_windows(tokenizer, questions: Sequence[SquadQuestion], settings: Wind
     if not questions:
         raise ValueError("no questions to encode")
     texts = _cut_questions(tokenizer, [q.question.lstrip() for q in questions], settings.max_query_length)
-    enc = tokenizer(texts, [q.context for q in questions], truncation="only_second",
-                    max_length=settings.max_seq_length, stride=settings.doc_stride,
-                    return_overflowing_tokens=True, return_offsets_mapping=True,
-                    padding="max_length" if pad else False, return_tensors="pt" if pad else None)
+    enc = tokenizer(
+        texts,
+        [q.context for q in questions],
+        truncation="only_second",
+        max_length=settings.max_seq_length,
+        stride=settings.doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="max_length" if pad else False,
+        return_tensors="pt" if pad else None,
+    )
     example = list(enc.pop("overflow_to_sample_mapping"))
     raw_offsets = enc.pop("offset_mapping")
     if pad:
@@ -119,8 +130,9 @@ def encode_windows(tokenizer, questions: Sequence[SquadQuestion], settings: Wind
     return windows
 
 
-def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: Sequence, *,
-               max_answer_length: int, n_best: int) -> list[tuple[int, int, float]]:
+def best_spans(
+    start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: Sequence, *, max_answer_length: int, n_best: int
+) -> list[tuple[int, int, float]]:
     """The ``n_best`` highest-scoring valid spans of one window: ``(start char, end char, score)``.
 
     ``start_logits`` / ``end_logits``: ``[L]``; a span's score is ``start_logit + end_logit`` (the
@@ -151,6 +163,6 @@ def padded_batches(tokenizer, windows: Windows, batch_size: int):
     keeps the padding, and so the wasted compute, small; the indices say which window each row is."""
     order = sorted(range(len(windows)), key=lambda w: len(windows.inputs["input_ids"][w]))
     for b0 in range(0, len(order), batch_size):
-        rows = order[b0:b0 + batch_size]
+        rows = order[b0 : b0 + batch_size]
         features = [{k: v[w] for k, v in windows.inputs.items()} for w in rows]
         yield rows, dict(tokenizer.pad(features, padding="longest", return_tensors="pt"))

@@ -5,10 +5,13 @@ the past tense of a lemma, and a WordNet antonym of a plural noun needs its plur
 but does not inflect, so this module holds the regular spelling rules and a table of the common
 irregular verbs (a verb missing from it gets the regular "-ed", which is how a reader spots it).
 """
+
 from __future__ import annotations
 
 # base past (participles are not needed: do-support only ever leaves a base form to put in the past)
-_IRREGULAR = dict(pair.split(":") for pair in """
+_IRREGULAR = dict(
+    pair.split(":")
+    for pair in """
 arise:arose awake:awoke be:was bear:bore beat:beat become:became begin:began bend:bent bet:bet bid:bid bind:bound
 bite:bit bleed:bled blow:blew break:broke breed:bred bring:brought broadcast:broadcast build:built burn:burned
 burst:burst buy:bought cast:cast catch:caught choose:chose cling:clung come:came cost:cost creep:crept cut:cut
@@ -25,7 +28,8 @@ spring:sprang stand:stood steal:stole stick:stuck sting:stung strike:struck stri
 sweep:swept swim:swam swing:swung take:took teach:taught tear:tore tell:told think:thought throw:threw
 thrust:thrust undergo:underwent understand:understood undertake:undertook upset:upset wake:woke wear:wore
 weave:wove weep:wept win:won wind:wound withdraw:withdrew write:wrote
-""".split())
+""".split()
+)
 _PRESENT_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 _VOWELS = set("aeiou")
 

@@ -11,6 +11,7 @@ and the adversarial EM is the EM of that same variant (ties in F1 go to the lowe
 variant in file order); a question without a variant keeps its original scores. Scores are reported as
 percentages, over the original questions.
 """
+
 from __future__ import annotations
 
 import re
@@ -111,8 +112,9 @@ class AdversarialOutcome:
     worst_id: Optional[str]  # the variant that gave the adversarial score; None when there is no variant
 
 
-def adversarial_outcomes(questions: Sequence[SquadQuestion],
-                         scores: Mapping[str, QuestionScore]) -> list[AdversarialOutcome]:
+def adversarial_outcomes(
+    questions: Sequence[SquadQuestion], scores: Mapping[str, QuestionScore]
+) -> list[AdversarialOutcome]:
     """Jia & Liang's aggregation, one outcome per original question, in file order of the originals.
 
     Every variant's original question must be in ``questions`` (the official files and ours include them).
@@ -128,8 +130,10 @@ def adversarial_outcomes(questions: Sequence[SquadQuestion],
             variants.setdefault(root, []).append(q.id)
     orphans = [root for root in variants if root not in scores]
     if orphans:
-        raise ValueError(f"{len(orphans)} original question(s) of adversarial variants are not in the data "
-                         f"(e.g. {orphans[0]!r}); the file must hold each original beside its variants")
+        raise ValueError(
+            f"{len(orphans)} original question(s) of adversarial variants are not in the data "
+            f"(e.g. {orphans[0]!r}); the file must hold each original beside its variants"
+        )
     outcomes = []
     for root in originals:
         own = scores[root]
@@ -146,8 +150,10 @@ def _mean(outcomes: Sequence[AdversarialOutcome], which: str) -> dict[str, float
     if not outcomes:
         return {"exact_match": float("nan"), "f1": float("nan")}
     chosen = [getattr(o, which) for o in outcomes]
-    return {"exact_match": 100.0 * sum(s.exact_match for s in chosen) / len(chosen),
-            "f1": 100.0 * sum(s.f1 for s in chosen) / len(chosen)}
+    return {
+        "exact_match": 100.0 * sum(s.exact_match for s in chosen) / len(chosen),
+        "f1": 100.0 * sum(s.f1 for s in chosen) / len(chosen),
+    }
 
 
 def summarize(outcomes: Sequence[AdversarialOutcome]) -> dict:
@@ -159,10 +165,16 @@ def summarize(outcomes: Sequence[AdversarialOutcome]) -> dict:
         "questions": len(outcomes),
         "original": _mean(outcomes, "original"),
         "adversarial": _mean(outcomes, "adversarial"),
-        "with_variant": {"questions": len(with_v), "original": _mean(with_v, "original"),
-                         "adversarial": _mean(with_v, "adversarial")},
-        "without_variant": {"questions": len(without_v), "original": _mean(without_v, "original"),
-                            "adversarial": _mean(without_v, "adversarial")},
+        "with_variant": {
+            "questions": len(with_v),
+            "original": _mean(with_v, "original"),
+            "adversarial": _mean(with_v, "adversarial"),
+        },
+        "without_variant": {
+            "questions": len(without_v),
+            "original": _mean(without_v, "original"),
+            "adversarial": _mean(without_v, "adversarial"),
+        },
         "variants": sum(o.variants for o in outcomes),
     }
 

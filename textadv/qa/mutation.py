@@ -28,6 +28,7 @@ ordered by corpus frequency), computed for all the run's words in one batched ca
 per-run dict. Jia & Liang used the whole 400k vocabulary through a precomputed KD-tree; the frequent
 100k keep the search a fraction of a second and the replacements ordinary words.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,30 +40,109 @@ from .inflection import plural
 #: Jia & Liang's special alterations plus the usual opposites of SQuAD questions, matched on the exact
 #: text first (capitalised months and days, abbreviations), then on the lower-cased word
 SPECIAL = {
-    "US": "UK", "U.S.": "U.K.", "UK": "US", "U.K.": "U.S.", "States": "Kingdom", "Peyton": "Trevor",
-    "January": "July", "February": "August", "March": "September", "April": "October", "May": "November",
-    "June": "December", "July": "January", "August": "February", "September": "March", "October": "April",
-    "November": "May", "December": "June", "Monday": "Friday", "Tuesday": "Saturday", "Wednesday": "Sunday",
-    "Thursday": "Monday", "Friday": "Tuesday", "Saturday": "Wednesday", "Sunday": "Thursday",
-    "first": "last", "last": "first", "earliest": "latest", "latest": "earliest", "north": "south",
-    "south": "north", "east": "west", "west": "east", "northern": "southern", "southern": "northern",
-    "eastern": "western", "western": "eastern", "before": "after", "after": "before", "largest": "smallest",
-    "smallest": "largest", "biggest": "smallest", "highest": "lowest", "lowest": "highest", "most": "least",
-    "least": "most", "best": "worst", "worst": "best", "longest": "shortest", "shortest": "longest",
-    "oldest": "youngest", "youngest": "oldest", "more": "less", "less": "more", "fewer": "more", "larger": "smaller",
-    "smaller": "larger", "higher": "lower", "lower": "higher", "early": "late", "late": "early",
-    "left": "right", "right": "left", "top": "bottom", "bottom": "top", "upper": "lower",
+    "US": "UK",
+    "U.S.": "U.K.",
+    "UK": "US",
+    "U.K.": "U.S.",
+    "States": "Kingdom",
+    "Peyton": "Trevor",
+    "January": "July",
+    "February": "August",
+    "March": "September",
+    "April": "October",
+    "May": "November",
+    "June": "December",
+    "July": "January",
+    "August": "February",
+    "September": "March",
+    "October": "April",
+    "November": "May",
+    "December": "June",
+    "Monday": "Friday",
+    "Tuesday": "Saturday",
+    "Wednesday": "Sunday",
+    "Thursday": "Monday",
+    "Friday": "Tuesday",
+    "Saturday": "Wednesday",
+    "Sunday": "Thursday",
+    "first": "last",
+    "last": "first",
+    "earliest": "latest",
+    "latest": "earliest",
+    "north": "south",
+    "south": "north",
+    "east": "west",
+    "west": "east",
+    "northern": "southern",
+    "southern": "northern",
+    "eastern": "western",
+    "western": "eastern",
+    "before": "after",
+    "after": "before",
+    "largest": "smallest",
+    "smallest": "largest",
+    "biggest": "smallest",
+    "highest": "lowest",
+    "lowest": "highest",
+    "most": "least",
+    "least": "most",
+    "best": "worst",
+    "worst": "best",
+    "longest": "shortest",
+    "shortest": "longest",
+    "oldest": "youngest",
+    "youngest": "oldest",
+    "more": "less",
+    "less": "more",
+    "fewer": "more",
+    "larger": "smaller",
+    "smaller": "larger",
+    "higher": "lower",
+    "lower": "higher",
+    "early": "late",
+    "late": "early",
+    "left": "right",
+    "right": "left",
+    "top": "bottom",
+    "bottom": "top",
+    "upper": "lower",
 }
 #: Jia & Liang's ``alter_entity_type``: a named entity with no typed neighbour
-ENTITY_FALLBACK = {"PERSON": ("Jackson", "Ramirez", "Okafor"), "GPE": ("California", "Ontario", "Bavaria"),
-                   "LOC": ("California", "Ontario", "Bavaria"), "FAC": ("California", "Ontario", "Bavaria"),
-                   "ORG": ("Stark Industries", "Acme Holdings", "Globex"), "NORP": ("Jupiterian", "Venusian")}
-_ENTITY_LABELS = frozenset({"PERSON", "GPE", "LOC", "FAC", "ORG", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW",
-                            "LANGUAGE"})
+ENTITY_FALLBACK = {
+    "PERSON": ("Jackson", "Ramirez", "Okafor"),
+    "GPE": ("California", "Ontario", "Bavaria"),
+    "LOC": ("California", "Ontario", "Bavaria"),
+    "FAC": ("California", "Ontario", "Bavaria"),
+    "ORG": ("Stark Industries", "Acme Holdings", "Globex"),
+    "NORP": ("Jupiterian", "Venusian"),
+}
+_ENTITY_LABELS = frozenset(
+    {"PERSON", "GPE", "LOC", "FAC", "ORG", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
 _ANTONYM_TAGS = {"NN": "n", "NNS": "n", "JJ": "a"}
 #: nouns of wh-phrases ("what kind of", "what year"), which the answer replaces: not worth mutating
-_WH_NOUNS = frozenset({"kind", "type", "sort", "form", "name", "year", "date", "day", "month", "century", "decade",
-                       "time", "percentage", "percent", "number", "amount", "part", "example"})
+_WH_NOUNS = frozenset(
+    {
+        "kind",
+        "type",
+        "sort",
+        "form",
+        "name",
+        "year",
+        "date",
+        "day",
+        "month",
+        "century",
+        "decade",
+        "time",
+        "percentage",
+        "percent",
+        "number",
+        "amount",
+        "part",
+        "example",
+    }
+)
 _DEGREE = frozenset({"most", "least", "more", "less", "fewer"})
 #: the most words rule 6 changes in one question
 NEARBY_WORDS = 2
@@ -73,7 +153,7 @@ _ROMAN = re.compile(r"^[IVXLCDM]+$")  # "Harold II", "Super Bowl XLVII": not wor
 
 
 def _in_wh_amount(tok) -> bool:
-    """"many" / "much" of "how many": part of the wh-phrase, which the answer replaces."""
+    """ "many" / "much" of "how many": part of the wh-phrase, which the answer replaces."""
     return tok.lower_ in ("many", "much") and tok.i > 0 and tok.doc[tok.i - 1].lower_ == "how"
 
 
@@ -298,17 +378,26 @@ class QuestionMutator:
                         del found[t.i]
         for i, (words, rule) in list(found.items()):
             ends_phrase = i + 1 == len(doc) or not doc[i + 1].tag_.startswith("NN")  # not "the Apollo program"
-            if rule == "entity-type" and words[0] and ends_phrase and i > 0 and doc[i - 1].lower_ == "the" \
-                    and i - 1 not in found:
+            if (
+                rule == "entity-type"
+                and words[0]
+                and ends_phrase
+                and i > 0
+                and doc[i - 1].lower_ == "the"
+                and i - 1 not in found
+            ):
                 found[i - 1] = (("",), "entity-type")  # "the Mongols" -> "Jackson", not "the Jackson"
-        return [Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
-                for i, (words, rule) in sorted(found.items())]
+        return [
+            Alternatives(i, tuple(_match_case(doc[i].text, w) for w in words), rule)
+            for i, (words, rule) in sorted(found.items())
+        ]
 
     def _for_token(self, tok, own: set) -> Optional[tuple]:
         if tok.tag_.startswith("VB"):
             return None  # verbs keep their meaning ("left" the verb is not "right"); the rules change names
-        special = SPECIAL.get(tok.text) or (SPECIAL.get(tok.lower_) if tok.lower_ == tok.text.lower() and
-                                            tok.lower_ not in _CAPITALISED else None)
+        special = SPECIAL.get(tok.text) or (
+            SPECIAL.get(tok.lower_) if tok.lower_ == tok.text.lower() and tok.lower_ not in _CAPITALISED else None
+        )
         if special:
             return (special,), "special"
         in_entity = tok.ent_type_ in _ENTITY_LABELS
@@ -337,8 +426,9 @@ class QuestionMutator:
         pos = _ANTONYM_TAGS.get(tok.tag_)
         if not pos or not tok.is_alpha or tok.is_stop or tok.ent_type_ or tok.lemma_.lower() in _WH_NOUNS:
             return None
-        near = tuple(n for n in self._typed_neighbours(tok, wordnet_pos=pos)
-                     if n not in own and not self._synonym(tok, n, pos))
+        near = tuple(
+            n for n in self._typed_neighbours(tok, wordnet_pos=pos) if n not in own and not self._synonym(tok, n, pos)
+        )
         return (near, "nearby-word") if near else None
 
     def _has_pos(self, word: str, pos: str, *, plural: bool) -> bool:

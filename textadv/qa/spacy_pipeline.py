@@ -8,6 +8,7 @@ because ``en_core_web_sm`` itself cannot be downloaded offline.
 
 spaCy is imported and the pipeline loaded only when :func:`load_pipeline` is called, never at import.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -39,6 +40,8 @@ def load_pipeline(name: Optional[str] = None):
         return load_pipeline(DEFAULT_PIPELINE)
     missing = [c for c in REQUIRED_COMPONENTS if c not in nlp.pipe_names]
     if missing:
-        raise ValueError(f"spaCy pipeline {name!r} has no {', '.join(missing)} component(s); AddSent needs "
-                         f"{', '.join(REQUIRED_COMPONENTS)} (e.g. {DEFAULT_PIPELINE})")
+        raise ValueError(
+            f"spaCy pipeline {name!r} has no {', '.join(missing)} component(s); AddSent needs "
+            f"{', '.join(REQUIRED_COMPONENTS)} (e.g. {DEFAULT_PIPELINE})"
+        )
     return nlp

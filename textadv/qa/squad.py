@@ -13,6 +13,7 @@ Adversarial variants keep the official id scheme ``<orig_id>-<tag>`` (the offici
 ``<orig_id>-high-conf-turk<N>``), so :func:`original_id` maps both the official files and ours back
 to the dev question they were made from.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,6 +67,7 @@ def with_distractor(q: SquadQuestion, sentence: str, tag: str) -> SquadQuestion:
 
 
 # --------------------------------------------------------------------------------------------- reading
+
 
 def _where(path: Any, article: int, title: Any, paragraph: Optional[int] = None, qid: Any = None) -> str:
     parts = [f"{path}: article {article}" + (f" ({title!r})" if isinstance(title, str) and title else "")]
@@ -134,10 +136,12 @@ def parse_squad(data: Any, source: str = "<data>") -> list[SquadQuestion]:
                     start = _require(ans, "answer_start", int, where_q, what)
                     if not text.strip():
                         raise ValueError(f"{where_q}: {what} has an empty text")
-                    if not 0 <= start <= len(context) - len(text) or context[start:start + len(text)] != text:
-                        found = context[max(start, 0):max(start, 0) + len(text)]
-                        raise ValueError(f"{where_q}: {what} {text!r} does not occur at answer_start {start} "
-                                         f"of the context (found {found!r})")
+                    if not 0 <= start <= len(context) - len(text) or context[start : start + len(text)] != text:
+                        found = context[max(start, 0) : max(start, 0) + len(text)]
+                        raise ValueError(
+                            f"{where_q}: {what} {text!r} does not occur at answer_start {start} "
+                            f"of the context (found {found!r})"
+                        )
                     answers.append(SquadAnswer(text, start))
                 questions.append(SquadQuestion(qid, question, context, tuple(answers), title))
     if not questions:
@@ -174,11 +178,13 @@ def to_squad_json(questions: Iterable[SquadQuestion]) -> dict:
         if q.context != last_context:
             paragraphs.append({"context": q.context, "qas": []})
             last_context = q.context
-        paragraphs[-1]["qas"].append({
-            "answers": [{"answer_start": a.answer_start, "text": a.text} for a in q.answers],
-            "question": q.question,
-            "id": q.id,
-        })
+        paragraphs[-1]["qas"].append(
+            {
+                "answers": [{"answer_start": a.answer_start, "text": a.text} for a in q.answers],
+                "question": q.question,
+                "id": q.id,
+            }
+        )
     return {"version": SQUAD_VERSION, "data": data}
 
 
@@ -199,8 +205,7 @@ def write_squad(questions: Sequence[SquadQuestion], path: PathLike) -> None:
 ADVERSARIAL_CONFIGS = ("AddSent", "AddOneSent")
 
 
-def load_hub_squad(name: str = "squad", config: Optional[str] = None,
-                   split: str = "validation") -> list[SquadQuestion]:
+def load_hub_squad(name: str = "squad", config: Optional[str] = None, split: str = "validation") -> list[SquadQuestion]:
     """SQuAD-format questions from the Hugging Face hub: ``squad`` or ``squad_adversarial`` with its
     ``AddSent`` / ``AddOneSent`` config, through ``datasets.load_dataset``.
 
@@ -214,16 +219,34 @@ def load_hub_squad(name: str = "squad", config: Optional[str] = None,
         ds = datasets.load_dataset(name, config, split=split)
     except Exception as err:  # the hub raises ConnectionError, OfflineModeIsEnabled, DatasetNotFoundError, ...
         raise FileNotFoundError(
-            f"could not load the hub dataset {name!r}" + (f" ({config})" if config else "")
+            f"could not load the hub dataset {name!r}"
+            + (f" ({config})" if config else "")
             + f": {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}; "
-            "offline, pass a local SQuAD v1.1 JSON file instead") from None
+            "offline, pass a local SQuAD v1.1 JSON file instead"
+        ) from None
     records = []
     for row in ds:
         answers = row["answers"]
-        records.append({"title": row.get("title", ""), "paragraphs": [{"context": row["context"], "qas": [{
-            "id": row["id"], "question": row["question"],
-            "answers": [{"text": t, "answer_start": s} for t, s in zip(answers["text"], answers["answer_start"])],
-        }]}]})
+        records.append(
+            {
+                "title": row.get("title", ""),
+                "paragraphs": [
+                    {
+                        "context": row["context"],
+                        "qas": [
+                            {
+                                "id": row["id"],
+                                "question": row["question"],
+                                "answers": [
+                                    {"text": t, "answer_start": s}
+                                    for t, s in zip(answers["text"], answers["answer_start"])
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     source = f"hub dataset {name}" + (f"/{config}" if config else "")
     return parse_squad({"version": SQUAD_VERSION, "data": records}, source)
 

@@ -7,6 +7,7 @@ probabilities (:meth:`QASystem.top_spans`), which the model-in-the-loop adversar
 PAPERS.md §8) use to compute the model's expected F1. Spans with the same text are one answer: their
 probabilities are summed before the top ``k`` are kept, then renormalised over those ``k``.
 """
+
 from __future__ import annotations
 
 import math
@@ -166,7 +167,7 @@ class SlidingWindowBaseline:
                 # bigrams inside the sentence ending at s0+1..s1-1, minus those touching the candidate
                 bigrams = (bi[s1] - bi[s0 + 1]) - (bi[min(j + 1, s1)] - bi[max(i, s0 + 1)])
                 sw = (ic[i] - ic[max(0, i - window)]) + (ic[min(n, j + window)] - ic[j])
-                candidates.append((q.context[toks[i][1]:toks[j - 1][2]], unigrams + bigrams, sw))
+                candidates.append((q.context[toks[i][1] : toks[j - 1][2]], unigrams + bigrams, sw))
         if not candidates:
             return []
         top_sw = max(c[2] for c in candidates)
@@ -185,6 +186,7 @@ class SlidingWindowBaseline:
 
 
 # ----------------------------------------------------------------------------------------- predictions file
+
 
 @dataclass(frozen=True)
 class PredictionsFile:
@@ -209,23 +211,27 @@ class PredictionsFile:
         except UnicodeDecodeError as err:
             raise ValueError(f"predictions file {path} is not UTF-8 text: {err}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"predictions file {path} must be a JSON object {{\"id\": \"answer text\"}}, "
-                             f"got a {type(data).__name__}")
+            raise ValueError(
+                f'predictions file {path} must be a JSON object {{"id": "answer text"}}, got a {type(data).__name__}'
+            )
         bad = [k for k, v in data.items() if not isinstance(v, str)]
         if bad:
-            raise ValueError(f"predictions file {path}: {len(bad)} answer(s) are not strings "
-                             f"(e.g. id {bad[0]!r}: {data[bad[0]]!r})")
+            raise ValueError(
+                f"predictions file {path}: {len(bad)} answer(s) are not strings (e.g. id {bad[0]!r}: {data[bad[0]]!r})"
+            )
         return cls(data)
 
     def predict(self, questions: Sequence[SquadQuestion]) -> dict[str, str]:
         return {q.id: self.predictions[q.id] for q in questions if q.id in self.predictions}
 
     def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
-        raise ValueError("a predictions file has no span probabilities; the model-in-the-loop modes "
-                         "(AddAny, AddCommon) need --model")
+        raise ValueError(
+            "a predictions file has no span probabilities; the model-in-the-loop modes (AddAny, AddCommon) need --model"
+        )
 
 
 # ------------------------------------------------------------------------------------ Hugging Face models
+
 
 class HFQASystem:
     """Any Hugging Face ``AutoModelForQuestionAnswering`` (hub id or local directory).
@@ -239,8 +245,17 @@ class HFQASystem:
     answers are gathered on every process.
     """
 
-    def __init__(self, model, tokenizer, settings=None, *, batch_size: int = 32, n_best: int = 20,
-                 progress: bool = False, name: str = "model"):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        settings=None,
+        *,
+        batch_size: int = 32,
+        n_best: int = 20,
+        progress: bool = False,
+        name: str = "model",
+    ):
         from .features import WindowSettings, check_tokenizer
 
         if batch_size <= 0:
@@ -251,8 +266,10 @@ class HFQASystem:
         self.settings = settings or WindowSettings()
         positions = getattr(getattr(model, "config", None), "max_position_embeddings", None)
         if isinstance(positions, int) and self.settings.max_seq_length > positions:
-            raise ValueError(f"max_seq_length {self.settings.max_seq_length} exceeds the {positions} positions of "
-                             f"model {name!r}; lower --max-seq-length")
+            raise ValueError(
+                f"max_seq_length {self.settings.max_seq_length} exceeds the {positions} positions of "
+                f"model {name!r}; lower --max-seq-length"
+            )
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -273,8 +290,10 @@ class HFQASystem:
             raise FileNotFoundError(f"cannot load model {name!r}: {str(err).splitlines()[0]}") from None
         archs = config.architectures or []
         if archs and not any(a.endswith("ForQuestionAnswering") for a in archs):
-            raise ValueError(f"model {name!r} is not a question-answering model (architectures: {', '.join(archs)}); "
-                             "fine-tune it for extractive QA first, e.g. with recipes/train_qa.py")
+            raise ValueError(
+                f"model {name!r} is not a question-answering model (architectures: {', '.join(archs)}); "
+                "fine-tune it for extractive QA first, e.g. with recipes/train_qa.py"
+            )
         try:
             model = AutoModelForQuestionAnswering.from_pretrained(name, config=config)
         except ValueError as err:
@@ -308,11 +327,15 @@ class HFQASystem:
         with acc.split_between_processes(list(range(len(questions)))) as mine:
             local = {}
             chunk = max(self.batch_size * 8, 64)  # encode a few batches at a time: bounded memory
-            bar = tqdm(total=len(mine), desc=f"predict {self.name}", leave=False,
-                       disable=None if (self.progress and acc.is_main_process) else True)
+            bar = tqdm(
+                total=len(mine),
+                desc=f"predict {self.name}",
+                leave=False,
+                disable=None if (self.progress and acc.is_main_process) else True,
+            )
             self.model.eval()
             for c0 in range(0, len(mine), chunk):
-                part = [questions[i] for i in mine[c0:c0 + chunk]]
+                part = [questions[i] for i in mine[c0 : c0 + chunk]]
                 windows = encode_windows(self.tokenizer, part, self.settings, pad=False)
                 for rows, batch in padded_batches(self.tokenizer, windows, self.batch_size):
                     with torch.no_grad():
@@ -320,10 +343,16 @@ class HFQASystem:
                     starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()
                     for r, w in enumerate(rows):
                         q = part[windows.example[w]]
-                        spans = best_spans(starts[r], ends[r], windows.offsets[w],
-                                           max_answer_length=self.settings.max_answer_length, n_best=self.n_best)
+                        spans = best_spans(
+                            starts[r],
+                            ends[r],
+                            windows.offsets[w],
+                            max_answer_length=self.settings.max_answer_length,
+                            n_best=self.n_best,
+                        )
                         local.setdefault(mine[c0 + windows.example[w]], []).extend(
-                            (q.context[s:e], score) for s, e, score in spans)
+                            (q.context[s:e], score) for s, e, score in spans
+                        )
                 bar.update(len(part))
             bar.close()
         if acc.num_processes > 1:

@@ -7,6 +7,7 @@ process leaves at most a stray ``.tmp-*`` file, never a truncated result.
 A run directory is complete exactly when ``metrics.json``, written last by :func:`finish_run`,
 exists (:func:`is_complete`); :mod:`textadv.report.runs` holds the rest of the run-directory contract.
 """
+
 from __future__ import annotations
 
 import json
@@ -85,7 +86,9 @@ def read_json_object(path: PathLike) -> dict:
     return data
 
 
-def save_safetensors(path: PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> Path:
+def save_safetensors(
+    path: PathLike, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
+) -> Path:
     """Save a flat dict of tensors as safetensors atomically (tensors made contiguous, moved to CPU)."""
     from safetensors.torch import save_file
 

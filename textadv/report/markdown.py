@@ -1,4 +1,5 @@
 """Small Markdown renderers for metrics: a key/value table and a table of rows."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence

@@ -1,4 +1,5 @@
 """Accuracy-versus-ε plots (matplotlib, Agg backend: no display needed)."""
+
 from __future__ import annotations
 
 import math
@@ -8,7 +9,9 @@ from typing import Mapping
 from .io import PathLike, atomic_path
 
 
-def plot_accuracy_vs_eps(curves: Mapping[str, Mapping[float, float]], path: PathLike, *, title: str = "", xlabel: str = "ε") -> Path:
+def plot_accuracy_vs_eps(
+    curves: Mapping[str, Mapping[float, float]], path: PathLike, *, title: str = "", xlabel: str = "ε"
+) -> Path:
     """One line per curve (``{label: {ε: accuracy}}``, e.g. FGSM and PGD, or several checkpoints), saved as PNG atomically."""
     if not curves:
         raise ValueError("curves must hold at least one {eps: accuracy} mapping")
@@ -30,8 +33,14 @@ def plot_accuracy_vs_eps(curves: Mapping[str, Mapping[float, float]], path: Path
     return _save(fig, ax, path, title)
 
 
-def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], path: PathLike, *, ylabel: str = "",
-                      title: str = "", ymax: float | None = None) -> Path:
+def plot_grouped_bars(
+    groups: Mapping[str, Mapping[str, float]],
+    path: PathLike,
+    *,
+    ylabel: str = "",
+    title: str = "",
+    ymax: float | None = None,
+) -> Path:
     """Grouped bars, one group per key of ``groups`` and one bar per inner key (``{group: {bar: value}}``,
     e.g. ``{"EM": {"original": 71.2, "AddSent": 40.3}, "F1": {...}}``), each bar labelled with its value;
     saved as PNG atomically. Missing values (absent or NaN) leave a gap."""

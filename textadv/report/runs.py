@@ -18,6 +18,7 @@ the job adds (data sizes, the model's shape). Directories written before this la
 recognised: a fine-tuning run by its ``config.json`` holding ``settings`` and ``train_config``, an
 image run by its ``model_config.json``, a neighbour report by its ``neighbours.json``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -86,12 +87,12 @@ def check_writable(path: PathLike) -> None:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as err:
-        raise ValueError(f"output directory {path} is not writable: cannot create files in {existing} "
-                         f"({err.strerror or err})") from None
+        raise ValueError(
+            f"output directory {path} is not writable: cannot create files in {existing} ({err.strerror or err})"
+        ) from None
 
 
-def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]],
-                     resumable: Collection[str]) -> dict:
+def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]], resumable: Collection[str]) -> dict:
     """The saved settings with the changes in ``given`` that ``resumable`` allows; others are refused.
 
     ``given`` holds the settings the user gave again; equal values are not changes. Lists and
@@ -113,8 +114,10 @@ def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]
         else:
             refused.append(f"{key}: {old!r} -> {new!r}")
     if refused:
-        raise ValueError("cannot resume with different settings (" + "; ".join(refused) + "); only "
-                         f"{', '.join(sorted(resumable))} may change on resume")
+        raise ValueError(
+            "cannot resume with different settings (" + "; ".join(refused) + "); only "
+            f"{', '.join(sorted(resumable))} may change on resume"
+        )
     return settings
 
 
@@ -149,8 +152,9 @@ class RunDir:
         return finish_run(self.path, metrics)
 
 
-def open_run(path: Optional[PathLike], job: str, *, resume: bool = False, overwrite: bool = False,
-             flag: str = "--output-dir") -> RunDir:
+def open_run(
+    path: Optional[PathLike], job: str, *, resume: bool = False, overwrite: bool = False, flag: str = "--output-dir"
+) -> RunDir:
     """Check that ``path`` can be ``job``'s run directory; writes nothing.
 
     - new run: ``path`` missing or empty;
@@ -174,17 +178,22 @@ def open_run(path: Optional[PathLike], job: str, *, resume: bool = False, overwr
             raise ValueError(f"nothing to resume: {run_dir} is missing or empty")
         saved = saved_config(run_dir)
         if saved is None:
-            raise ValueError(f"nothing to resume: {run_dir / CONFIG_FILE} not found (was {run_dir} written by "
-                             f"textadv {job}?)")
+            raise ValueError(
+                f"nothing to resume: {run_dir / CONFIG_FILE} not found (was {run_dir} written by textadv {job}?)"
+            )
         if saved["job"] != job:
             raise ValueError(f"cannot resume {run_dir} with textadv {job}: it is a textadv {saved['job']} run")
     elif non_empty:
         if not overwrite:
-            raise ValueError(f"output directory {run_dir} is not empty; pass --resume to continue the run in it, "
-                             f"--overwrite to replace it, or choose another {flag}")
+            raise ValueError(
+                f"output directory {run_dir} is not empty; pass --resume to continue the run in it, "
+                f"--overwrite to replace it, or choose another {flag}"
+            )
         if run_job(run_dir) is None:
-            raise ValueError(f"refusing to overwrite {run_dir}: it is not empty and not a textadv run directory "
-                             f"(no {CONFIG_FILE}); choose another {flag} or empty it yourself")
+            raise ValueError(
+                f"refusing to overwrite {run_dir}: it is not empty and not a textadv run directory "
+                f"(no {CONFIG_FILE}); choose another {flag} or empty it yourself"
+            )
     check_writable(run_dir)
     return RunDir(run_dir, job, resume=resume, overwrite=overwrite, saved=saved)
 
@@ -203,5 +212,16 @@ def on_main(accelerator: Any, compute):
     return box[0]
 
 
-__all__ = ["CONFIG_FILE", "FORMAT_VERSION", "METRICS_FILE", "REPORT_FILE", "RunDir", "check_writable", "on_main",
-           "open_run", "resumed_settings", "run_job", "saved_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "METRICS_FILE",
+    "REPORT_FILE",
+    "RunDir",
+    "check_writable",
+    "on_main",
+    "open_run",
+    "resumed_settings",
+    "run_job",
+    "saved_config",
+]

@@ -14,6 +14,7 @@ AT, VAT, PGD and the evaluation attacks then work on it unchanged.
 Batches are dicts; ``batch["labels"]`` holds the labels when the batch is labelled (``[B]`` class
 labels for a classifier).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -1,4 +1,5 @@
 """Pixels in [0, 1] as the perturbation surface. Any normalisation belongs inside the model."""
+
 from __future__ import annotations
 
 from torch import Tensor

@@ -14,6 +14,7 @@ Works with any model exposing ``embed(input_ids) -> [B, T, D]``, ``classify(x, a
 Batches are dicts with ``input_ids [B, T]``, ``attention_mask [B, T]`` (right padding) and, when
 labelled, ``labels [B]`` (:class:`~textadv.text.TextCollator` builds them).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -40,7 +41,9 @@ class TextSurface(Surface):
 
     def threat(self, batch: Batch, norm, eps) -> Threat:
         """ε in the embedding's units: multiplied by ``embedding.eps_scale()`` (σ̄ in ``"scale"`` mode, else 1)."""
-        if not (isinstance(eps, (int, float)) and eps == 0):  # ε = 0 (input checks) needs no unit: σ̄ costs a pass over the vocabulary
+        if not (
+            isinstance(eps, (int, float)) and eps == 0
+        ):  # ε = 0 (input checks) needs no unit: σ̄ costs a pass over the vocabulary
             scale = self.model.embedding.eps_scale()
             if scale != 1.0:
                 eps = eps * scale

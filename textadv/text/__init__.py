@@ -35,23 +35,64 @@ Normalisation modes (:mod:`.normalized_embedding`): ``"miyato"`` (the paper; def
 ``"scale"`` (raw embeddings, ε relative to their spread; default for pretrained transformers) and
 ``"raw"``. Without a frequency table the model refuses to build unless ``uniform=True`` is passed.
 """
+
 from .batching import TextCollator, encode_examples, encode_texts, pad_id_of
 from .checkpoint import (
-    LoadedTextModel, SavedEmbedding, load_text_model, read_embedding, read_model_json, save_text_model,
+    LoadedTextModel,
+    SavedEmbedding,
+    load_text_model,
+    read_embedding,
+    read_model_json,
+    save_text_model,
 )
 from .data import TextClassificationData, TextSplit, load_text_classification
 from .hf import DEFAULT_HF_NORMALIZATION, HFTextClassifier, check_inputs_embeds, load_hf_classifier
 from .lstm import LSTMClassifier, LSTMConfig, load_glove
 from .normalized_embedding import MODES, NormalizedEmbedding, SequenceDropout, frequency_moments
-from .vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary, load_frequencies, save_frequencies, word_frequencies, word_tokenize
+from .vocab import (
+    PAD,
+    PAD_ID,
+    UNK,
+    UNK_ID,
+    Vocabulary,
+    load_frequencies,
+    save_frequencies,
+    word_frequencies,
+    word_tokenize,
+)
 
 __all__ = [
-    "TextCollator", "encode_examples", "encode_texts", "pad_id_of",
-    "LoadedTextModel", "SavedEmbedding", "load_text_model", "read_embedding", "read_model_json", "save_text_model",
-    "TextClassificationData", "TextSplit", "load_text_classification",
-    "DEFAULT_HF_NORMALIZATION", "HFTextClassifier", "check_inputs_embeds", "load_hf_classifier",
-    "LSTMClassifier", "LSTMConfig", "load_glove",
-    "MODES", "NormalizedEmbedding", "SequenceDropout", "frequency_moments",
-    "PAD", "PAD_ID", "UNK", "UNK_ID", "Vocabulary", "load_frequencies", "save_frequencies",
-    "word_frequencies", "word_tokenize",
+    "TextCollator",
+    "encode_examples",
+    "encode_texts",
+    "pad_id_of",
+    "LoadedTextModel",
+    "SavedEmbedding",
+    "load_text_model",
+    "read_embedding",
+    "read_model_json",
+    "save_text_model",
+    "TextClassificationData",
+    "TextSplit",
+    "load_text_classification",
+    "DEFAULT_HF_NORMALIZATION",
+    "HFTextClassifier",
+    "check_inputs_embeds",
+    "load_hf_classifier",
+    "LSTMClassifier",
+    "LSTMConfig",
+    "load_glove",
+    "MODES",
+    "NormalizedEmbedding",
+    "SequenceDropout",
+    "frequency_moments",
+    "PAD",
+    "PAD_ID",
+    "UNK",
+    "UNK_ID",
+    "Vocabulary",
+    "load_frequencies",
+    "save_frequencies",
+    "word_frequencies",
+    "word_tokenize",
 ]

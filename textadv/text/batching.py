@@ -6,6 +6,7 @@ right side) and returns ``{"input_ids": [B, T], "attention_mask": [B, T], "label
 The examples are plain dicts, so any loader taking a sequence plus a ``collate_fn`` (a
 ``torch.utils.data.DataLoader``, the training loop of :mod:`textadv.train`) can batch them.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -47,18 +48,25 @@ def encode_texts(encoder, texts: Sequence[str], max_length: int, *, name: str = 
         cut = len(long)
         if long:
             # Truncate through the tokenizer so the special tokens ([SEP]) stay in place.
-            short = encoder([texts[i] for i in long], truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+            short = encoder([texts[i] for i in long], truncation=True, max_length=max_length, add_special_tokens=True)[
+                "input_ids"
+            ]
             for i, x in zip(long, short):
                 ids[i] = list(x)
     empty = [i for i, x in enumerate(ids) if not x]
     if empty:
         raise ValueError(f"{len(empty)} of the {name} have no tokens (rows {empty[:10]}); remove empty texts first")
     if cut:
-        warnings.warn(f"{cut} of {len(ids)} {name} are longer than max_length={max_length} tokens and were truncated", stacklevel=2)
+        warnings.warn(
+            f"{cut} of {len(ids)} {name} are longer than max_length={max_length} tokens and were truncated",
+            stacklevel=2,
+        )
     return ids
 
 
-def encode_examples(encoder, texts: Sequence[str], labels: Optional[Sequence[int]], max_length: int, *, name: str = "texts") -> List[dict]:
+def encode_examples(
+    encoder, texts: Sequence[str], labels: Optional[Sequence[int]], max_length: int, *, name: str = "texts"
+) -> List[dict]:
     """Examples ``{"input_ids": [...], "labels": int}`` (no ``labels`` when ``labels`` is ``None``)."""
     ids = encode_texts(encoder, texts, max_length, name=name)
     if labels is None:

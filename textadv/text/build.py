@@ -11,6 +11,7 @@ The word frequencies fⱼ of the normalisation are counted over ``texts`` as the
 (training plus unlabeled text in the fine-tuning job). A new model family is one more branch here
 and a ``kind`` in :mod:`textadv.text.checkpoint`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple
@@ -58,8 +59,15 @@ def build_text_classifier(
 
     if model == LSTM:
         vocab = Vocabulary.build(texts, min_count=min_count)
-        config = LSTMConfig(len(vocab), num_labels, embedding_dim=embedding_dim, hidden_size=hidden_size,
-                            dense_size=dense_size, embedding_dropout=embedding_dropout, normalization=normalization)
+        config = LSTMConfig(
+            len(vocab),
+            num_labels,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            dense_size=dense_size,
+            embedding_dropout=embedding_dropout,
+            normalization=normalization,
+        )
         lstm = LSTMClassifier(config, None if normalization == "raw" else vocab.frequencies())
         info: dict = {"vocab_size": len(vocab)}
         if glove:
@@ -69,11 +77,13 @@ def build_text_classifier(
                 raise FileNotFoundError(f"{error} (or train the LSTM from random vectors with --no-glove)") from None
         return lstm, vocab, info
     if glove:
-        raise ValueError("--glove initialises the LSTM's embedding; a pretrained transformer keeps its own "
-                         "(drop --glove)")
+        raise ValueError(
+            "--glove initialises the LSTM's embedding; a pretrained transformer keeps its own (drop --glove)"
+        )
     hf_model, tokenizer = load_hf_classifier(hf_source(model), num_labels=num_labels)
     rows = hf_model.get_input_embeddings().weight.shape[0]
     frequencies = None if normalization == "raw" else word_frequencies(tokenizer, texts, vocab_size=rows)
-    classifier = HFTextClassifier(hf_model, frequencies, normalization=normalization,
-                                  embedding_dropout=embedding_dropout)
+    classifier = HFTextClassifier(
+        hf_model, frequencies, normalization=normalization, embedding_dropout=embedding_dropout
+    )
     return classifier, tokenizer, {"vocab_size": rows}

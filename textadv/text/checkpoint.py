@@ -21,6 +21,7 @@ frequencies without building the model through :func:`read_embedding`, the one r
 contract besides :func:`load_text_model`. Damaged files (truncated safetensors, malformed JSON)
 are a ``ValueError`` naming the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,7 +97,9 @@ def save_text_model(
         if not isinstance(encoder, Vocabulary):
             raise ValueError("saving an LSTM classifier needs its Vocabulary as encoder=")
         if len(encoder) != model.config.vocab_size:
-            raise ValueError(f"the vocabulary has {len(encoder)} rows but the model's embedding has {model.config.vocab_size}")
+            raise ValueError(
+                f"the vocabulary has {len(encoder)} rows but the model's embedding has {model.config.vocab_size}"
+            )
     elif isinstance(model, HFTextClassifier):
         kind = "hf"
         if encoder is None or isinstance(encoder, Vocabulary):
@@ -168,7 +171,9 @@ def read_model_json(directory: Union[str, os.PathLike]) -> dict:
         raise FileNotFoundError(f"{path} not found: {directory} is not a complete textadv text-model directory")
     metadata = read_json_object(path)
     if metadata.get("format_version") != FORMAT_VERSION or metadata.get("kind") not in ("lstm", "hf"):
-        raise ValueError(f"{path}: unsupported format_version/kind {metadata.get('format_version')!r}/{metadata.get('kind')!r}")
+        raise ValueError(
+            f"{path}: unsupported format_version/kind {metadata.get('format_version')!r}/{metadata.get('kind')!r}"
+        )
     if not isinstance(metadata.get("embedding_key"), str) or not metadata["embedding_key"]:
         raise ValueError(f"{path} names no 'embedding_key' (the [V, D] word-embedding tensor)")
     return metadata
@@ -208,8 +213,10 @@ def read_embedding(directory: Union[str, os.PathLike]) -> SavedEmbedding:
         raise FileNotFoundError(f"vocabulary file {vocab_path} not found")
     tokens = tuple(load_tokens(vocab_path))
     if len(tokens) != matrix.shape[0]:
-        raise ValueError(f"the vocabulary file {vocab_path} has {len(tokens)} tokens but the embedding matrix {key!r} "
-                         f"in {weights} has {matrix.shape[0]} rows")
+        raise ValueError(
+            f"the vocabulary file {vocab_path} has {len(tokens)} tokens but the embedding matrix {key!r} "
+            f"in {weights} has {matrix.shape[0]} rows"
+        )
     frequencies = None
     frequencies_path = directory / metadata["frequencies_file"] if metadata.get("frequencies_file") else None
     if frequencies_path is not None and frequencies_path.is_file():
@@ -243,7 +250,11 @@ def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "
     directory = Path(directory)
     metadata = read_model_json(directory)
     uniform = metadata["uniform"]
-    frequencies = None if uniform or metadata["normalization"] == "raw" else load_frequencies(directory / metadata["frequencies_file"])
+    frequencies = (
+        None
+        if uniform or metadata["normalization"] == "raw"
+        else load_frequencies(directory / metadata["frequencies_file"])
+    )
     if metadata["kind"] == "lstm":
         from safetensors import SafetensorError
 
@@ -262,7 +273,10 @@ def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "
         hf_model = AutoModelForSequenceClassification.from_pretrained(directory)
         encoder = AutoTokenizer.from_pretrained(directory)
         model = HFTextClassifier(
-            hf_model, frequencies, normalization=metadata["normalization"], uniform=uniform,
+            hf_model,
+            frequencies,
+            normalization=metadata["normalization"],
+            uniform=uniform,
             embedding_dropout=metadata["embedding_dropout"],
         )
         # The frequency table as saved (already normalised), so the normalisation is bit-identical.

@@ -23,6 +23,7 @@ Bad input is named: missing columns, missing or unknown labels (with the row num
 JSON lines raise ``ValueError``; empty texts are dropped with one warning that counts them and lists
 their rows. Overlong texts are truncated later, when tokenised (:func:`textadv.text.encode_texts`).
 """
+
 from __future__ import annotations
 
 import bz2
@@ -100,7 +101,9 @@ def read_records(path: PathLike) -> List[Tuple[int, dict]]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise ValueError(f"{path}, line {number}: malformed JSON ({error.msg}); expected one JSON object per line") from None
+                    raise ValueError(
+                        f"{path}, line {number}: malformed JSON ({error.msg}); expected one JSON object per line"
+                    ) from None
                 if not isinstance(record, dict):
                     raise ValueError(f"{path}, line {number}: expected a JSON object, got {type(record).__name__}")
                 records.append((number, record))
@@ -108,7 +111,11 @@ def read_records(path: PathLike) -> List[Tuple[int, dict]]:
             records = [(n, {"text": line.rstrip("\n")}) for n, line in enumerate(f, start=1)]
         else:
             csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # reviews of 100k words are legal input
-            reader = csv.DictReader(f, delimiter="\t" if kind == ".tsv" else ",", quoting=csv.QUOTE_NONE if kind == ".tsv" else csv.QUOTE_MINIMAL)
+            reader = csv.DictReader(
+                f,
+                delimiter="\t" if kind == ".tsv" else ",",
+                quoting=csv.QUOTE_NONE if kind == ".tsv" else csv.QUOTE_MINIMAL,
+            )
             if reader.fieldnames is None:
                 raise ValueError(f"{path} is empty: expected a header row naming the columns")
             records = [(number, row) for number, row in enumerate(reader, start=2)]
@@ -116,7 +123,11 @@ def read_records(path: PathLike) -> List[Tuple[int, dict]]:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _texts(records: Sequence[Tuple[int, dict]], column: str, where: str) -> Tuple[List[int], List[str]]:
@@ -151,7 +162,9 @@ def _raw_split(records: Sequence[Tuple[int, dict]], text_column: str, label_colu
     if not records:
         raise ValueError(f"{where} has no rows")
     if label_column not in records[0][1]:
-        raise ValueError(f"{where}: no label column {label_column!r}; columns are {sorted(records[0][1])} (set label_column)")
+        raise ValueError(
+            f"{where}: no label column {label_column!r}; columns are {sorted(records[0][1])} (set label_column)"
+        )
     rows, texts = _texts(records, text_column, where)
     by_row = dict(records)
     values = []
@@ -207,10 +220,12 @@ def _seeded_split(raw: _Raw, ratios: Sequence[float], seed: int) -> List[_Raw]:
     parts, start = [], 0
     for ratio in ratios:
         size = int(round(ratio * n))
-        parts.append(order[start:start + size])
+        parts.append(order[start : start + size])
         start += size
     parts.append(order[start:])
-    return [_Raw([raw.texts[i] for i in p], [raw.values[i] for i in p], [raw.rows[i] for i in p], raw.where) for p in parts]
+    return [
+        _Raw([raw.texts[i] for i in p], [raw.values[i] for i in p], [raw.rows[i] for i in p], raw.where) for p in parts
+    ]
 
 
 # ---------------------------------------------------------------------------- unlabeled text
@@ -236,7 +251,9 @@ def load_unlabeled(source: Union[PathLike, Sequence[str]], text_column: str = "t
 
 # ---------------------------------------------------------------------------- the loader
 def _offline() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 def _hub_records(name: str, config: Optional[str], text_column: str, label_column: str):
@@ -356,7 +373,9 @@ def load_text_classification(
         ints_are_ids = names == tuple(str(i) for i in range(len(names)))
 
     def build(raw: _Raw) -> TextSplit:
-        return TextSplit(raw.texts, _label_ids(raw, names, label_column, ints_are_ids)) if raw.texts else TextSplit([], [])
+        return (
+            TextSplit(raw.texts, _label_ids(raw, names, label_column, ints_are_ids)) if raw.texts else TextSplit([], [])
+        )
 
     if unlabeled is None or (isinstance(unlabeled, str) and unlabeled in ("none", "")):
         unlabeled_texts: List[str] = []
@@ -364,7 +383,9 @@ def load_text_classification(
         unlabeled_texts = _default_unlabeled(name)
     else:
         unlabeled_texts = load_unlabeled(unlabeled, text_column)
-    return TextClassificationData(build(train_raw), build(validation_raw), build(test_raw), names, unlabeled_texts, source)
+    return TextClassificationData(
+        build(train_raw), build(validation_raw), build(test_raw), names, unlabeled_texts, source
+    )
 
 
 def _default_unlabeled(name: str) -> List[str]:

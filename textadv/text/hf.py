@@ -24,6 +24,7 @@ block already applies dropout after its LayerNorm. That internal dropout (and th
 transformer layers) draws new masks in the perturbed passes; only the embedding dropout of this
 wrapper is shared between clean and perturbed passes.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -57,7 +58,6 @@ def quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
-
 class HFTextClassifier(nn.Module):
     """A Hugging Face sequence classifier seen through its (normalised) word embeddings.
 
@@ -85,14 +85,18 @@ class HFTextClassifier(nn.Module):
     ):
         super().__init__()
         if "inputs_embeds" not in inspect.signature(model.forward).parameters:
-            raise ValueError(f"{type(model).__name__}.forward does not accept inputs_embeds; TextSurface needs a model that does")
+            raise ValueError(
+                f"{type(model).__name__}.forward does not accept inputs_embeds; TextSurface needs a model that does"
+            )
         table = model.get_input_embeddings()
         if not isinstance(table, nn.Embedding):
             raise ValueError(f"the model's input embeddings must be an nn.Embedding, got {type(table).__name__}")
         if check:
             check_inputs_embeds(model)
         self.model = model
-        self.embedding = NormalizedEmbedding(table, frequencies, mode=normalization, uniform=uniform, register_embedding=False)
+        self.embedding = NormalizedEmbedding(
+            table, frequencies, mode=normalization, uniform=uniform, register_embedding=False
+        )
         self.embedding_dropout = SequenceDropout(embedding_dropout)
 
     @property

@@ -12,6 +12,7 @@ this classifier is trained from scratch (or from GloVe).
 The model is split in two halves so that a :class:`~textadv.surfaces.TextSurface` can perturb the
 tensor between them: :meth:`LSTMClassifier.embed` and :meth:`LSTMClassifier.classify`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -133,5 +134,7 @@ def load_glove(embedding: nn.Embedding, vocabulary: Vocabulary, glove: Optional[
     total = sum(vocabulary.counts[2:])
     covered = sum(vocabulary.counts[r] for r in rows)
     coverage = covered / total if total else 0.0
-    log.info("GloVe covers %d of %d vocabulary words (%.1f%% of word tokens)", len(rows), len(vocabulary) - 2, 100 * coverage)
+    log.info(
+        "GloVe covers %d of %d vocabulary words (%.1f%% of word tokens)", len(rows), len(vocabulary) - 2, 100 * coverage
+    )
     return coverage

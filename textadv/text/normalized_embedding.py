@@ -24,6 +24,7 @@ Three modes (``mode``):
 A missing frequency table is an error in ``"miyato"`` and ``"scale"`` modes unless the caller asks
 for uniform weights with ``uniform=True``: the reference code silently fell back to uniform weights.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union

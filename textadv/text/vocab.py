@@ -11,6 +11,7 @@ Files (plain text, UTF-8, written atomically):
 - token file (:func:`save_tokens`): one token per line, in row order (checkpoints' ``vocab.txt``);
 - frequency file (:func:`save_frequencies`): one count per line, one line per embedding row.
 """
+
 from __future__ import annotations
 
 import os
@@ -185,11 +186,15 @@ class Vocabulary:
         tokens = load_tokens(tokens_path)
         counts = load_frequencies(frequencies_path)
         if len(tokens) != counts.numel():
-            raise ValueError(f"{tokens_path} has {len(tokens)} tokens but {frequencies_path} has {counts.numel()} counts")
+            raise ValueError(
+                f"{tokens_path} has {len(tokens)} tokens but {frequencies_path} has {counts.numel()} counts"
+            )
         return cls(tuple(tokens), tuple(int(c) for c in counts.tolist()))
 
 
-def word_frequencies(tokenizer, texts: Iterable[str], *, vocab_size: Optional[int] = None, batch_size: int = 1000) -> Tensor:
+def word_frequencies(
+    tokenizer, texts: Iterable[str], *, vocab_size: Optional[int] = None, batch_size: int = 1000
+) -> Tensor:
     """Unigram counts ``[V]`` (float64) of a Hugging Face tokenizer's ids over ``texts``.
 
     Counted as the model sees a text: special tokens (``[CLS]``, ``[SEP]``) included, no padding,

@@ -5,6 +5,7 @@ reader seeks by byte offsets computed for LF files. :func:`ensure_wordnet` copie
 ``<cache_dir>/corpora/wordnet/`` with ``\\r\\n`` → ``\\n`` and puts ``cache_dir`` on ``nltk.data.path``.
 Call it at first use (never at import); it is idempotent and atomic (a complete copy appears at once).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache" / "textadv") / "nltk_data"
 
 
-def ensure_wordnet(cache_dir: Optional[Union[str, os.PathLike]] = None, *, source: Optional[Path] = None, register: bool = True) -> Path:
+def ensure_wordnet(
+    cache_dir: Optional[Union[str, os.PathLike]] = None, *, source: Optional[Path] = None, register: bool = True
+) -> Path:
     """Make ``<cache_dir>/corpora/wordnet/`` hold WordNet 3.0 with LF line endings; return ``cache_dir``.
 
     Args:

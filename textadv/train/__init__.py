@@ -1,4 +1,5 @@
 """Training: the accelerate loop, resumable checkpoints, seeding and batching (generic over surfaces)."""
+
 from .checkpoint import check_checkpoint, find_checkpoint, load_checkpoint, save_checkpoint
 from ..surfaces import to_device
 from .data import Batches, dataset_size, epoch_order, shard, take
@@ -7,9 +8,24 @@ from .processes import combine_gradients
 from .seed import epoch_generator, seed_everything, step_generator
 
 __all__ = [
-    "TrainConfig", "TrainResult", "train", "combine_gradients", "seed_everything", "epoch_generator",
-    "step_generator", "Batches", "dataset_size", "epoch_order", "shard", "take", "to_device",
-    "check_checkpoint", "find_checkpoint", "load_checkpoint", "save_checkpoint", "AdversarialTrainer",
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "combine_gradients",
+    "seed_everything",
+    "epoch_generator",
+    "step_generator",
+    "Batches",
+    "dataset_size",
+    "epoch_order",
+    "shard",
+    "take",
+    "to_device",
+    "check_checkpoint",
+    "find_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+    "AdversarialTrainer",
 ]
 
 

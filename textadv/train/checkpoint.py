@@ -14,6 +14,7 @@ deleted. A process killed at any point leaves either ``checkpoint`` or ``.checkp
 :func:`find_checkpoint` picks whichever is. With several processes the output directory must be on
 a file system every process sees (each process writes its own RNG file).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,13 @@ def rng_state() -> dict:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     state = {
         "torch": torch.get_rng_state(),
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
@@ -117,8 +123,9 @@ def load_named(path: Path, reader: Callable[[Path], Any]) -> Any:
             warnings.simplefilter("always")
             value = reader(path)
     except Exception as err:  # noqa: BLE001 - every way a file can be damaged ends here
-        raise ValueError(f"checkpoint file {path} cannot be loaded ({type(err).__name__}): it is truncated or "
-                         "corrupt") from None
+        raise ValueError(
+            f"checkpoint file {path} cannot be loaded ({type(err).__name__}): it is truncated or corrupt"
+        ) from None
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return value
@@ -167,8 +174,9 @@ def load_checkpoint(
     # Not through load_named: a strict-load error (another architecture) says which tensors differ.
     load_model(model, str(path / MODEL_FILE), strict=True, device=str(device))
     if optimizer is not None:
-        optimizer.load_state_dict(load_named(path / "optimizer.pt", lambda p: torch.load(p, map_location=device,
-                                                                                      weights_only=True)))
+        optimizer.load_state_dict(
+            load_named(path / "optimizer.pt", lambda p: torch.load(p, map_location=device, weights_only=True))
+        )
     if scheduler is not None:
         scheduler.load_state_dict(load_named(path / "scheduler.pt", lambda p: torch.load(p, weights_only=True)))
     rng_file = path / f"rng-{rank}.pt"

@@ -12,6 +12,7 @@ same for any number of processes; :func:`shard` gives each process a contiguous 
 batch. N processes with per-process batch b thus see exactly the examples of one process with batch
 N·b.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence
@@ -68,7 +69,14 @@ def shard(global_indices: Tensor, rank: int, world_size: int) -> Tensor:
 
 
 def unlabeled_indices(
-    num_examples: int, global_batch: int, step: int, *, seed: int, rank: int = 0, world: int = 1, shuffle: bool = True,
+    num_examples: int,
+    global_batch: int,
+    step: int,
+    *,
+    seed: int,
+    rank: int = 0,
+    world: int = 1,
+    shuffle: bool = True,
 ) -> Tensor:
     """Process ``rank``'s indices of the unlabeled global batch of step ``step`` (semi-supervised VAT).
 
@@ -83,7 +91,7 @@ def unlabeled_indices(
     per_epoch = num_examples // global_batch
     order = epoch_order(num_examples, seed, -1 - step // per_epoch, shuffle)
     start = (step % per_epoch) * global_batch
-    return shard(order[start:start + global_batch], rank, world)
+    return shard(order[start : start + global_batch], rank, world)
 
 
 class Batches:

@@ -20,6 +20,7 @@ Launch: ``python script.py`` (one process) or ``accelerate launch --num_processe
 ``torchrun --nproc_per_node N script.py`` (gloo on CPU, NCCL on GPUs). Mixed precision is not applied
 by this loop (it trains in the model's dtype).
 """
+
 from __future__ import annotations
 
 import math
@@ -111,8 +112,10 @@ class TrainConfig:
             raise ValueError(f"batch_size {self.batch_size} must be divisible by the number of processes {processes}")
         unlabeled_batch = self.unlabeled_batch_size or self.batch_size
         if unlabeled_size is not None and (unlabeled_size < unlabeled_batch or unlabeled_batch % processes):
-            raise ValueError(f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
-                             f"{unlabeled_batch}, divisible by the number of processes {processes}")
+            raise ValueError(
+                f"the unlabeled set ({unlabeled_size} examples) must hold at least one batch of "
+                f"{unlabeled_batch}, divisible by the number of processes {processes}"
+            )
 
 
 @dataclass
@@ -196,7 +199,11 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("the model has no trainable parameters")
-    optimizer = optimizer_factory(params) if optimizer_factory else torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = (
+        optimizer_factory(params)
+        if optimizer_factory
+        else torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    )
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
 
     batches_per_epoch = num_batches(num_examples, config.batch_size)
@@ -207,9 +214,16 @@ def train(
 
     checkpoint = find_checkpoint(output_dir) if resume else None
     if checkpoint is not None:
-        state = load_checkpoint(checkpoint, model=model, optimizer=optimizer, scheduler=scheduler, rank=procs.rank, device=procs.device)
+        state = load_checkpoint(
+            checkpoint, model=model, optimizer=optimizer, scheduler=scheduler, rank=procs.rank, device=procs.device
+        )
         resumed_settings(state["config"], asdict(config), RESUMABLE)  # refuses a change to the trajectory
-        global_step, epoch, position, history = state["global_step"], state["epoch"], state["position"], state["history"]
+        global_step, epoch, position, history = (
+            state["global_step"],
+            state["epoch"],
+            state["position"],
+            state["history"],
+        )
     else:
         seed_everything(config.seed + procs.rank)
 
@@ -220,16 +234,36 @@ def train(
     def unlabeled_for(step: int) -> Optional[Batch]:
         if unlabeled is None:
             return None
-        local = unlabeled_indices(unlabeled_size, unlabeled_batch, step, seed=config.seed, rank=procs.rank,
-                                  world=procs.world, shuffle=config.shuffle)
+        local = unlabeled_indices(
+            unlabeled_size,
+            unlabeled_batch,
+            step,
+            seed=config.seed,
+            rank=procs.rank,
+            world=procs.world,
+            shuffle=config.shuffle,
+        )
         return to_device(take(unlabeled, local.tolist(), collate_fn), procs.device)
 
     def state_dict() -> dict:
-        return {"global_step": global_step, "epoch": epoch, "position": position, "config": asdict(config), "history": history}
+        return {
+            "global_step": global_step,
+            "epoch": epoch,
+            "position": position,
+            "config": asdict(config),
+            "history": history,
+        }
 
     def save() -> Path:
-        path = save_checkpoint(output_dir, model=model, optimizer=optimizer, scheduler=scheduler, state=state_dict(),
-                               rank=procs.rank, barrier=procs.barrier)
+        path = save_checkpoint(
+            output_dir,
+            model=model,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            state=state_dict(),
+            rank=procs.rank,
+            barrier=procs.barrier,
+        )
         if procs.is_main:
             write_json(output_dir / "history.json", history)
         return path
@@ -243,17 +277,26 @@ def train(
     final_eval, last_eval_step, last_save_step = None, None, None
     running = torch.zeros(2 + len(term_names), device=procs.device, dtype=torch.float64)
     running_steps = 0
-    bar = tqdm(total=total_steps, initial=global_step, desc=f"train {objective.name}", disable=True if not (progress and procs.is_main) else None)
+    bar = tqdm(
+        total=total_steps,
+        initial=global_step,
+        desc=f"train {objective.name}",
+        disable=True if not (progress and procs.is_main) else None,
+    )
     while global_step < total_steps:
         order = epoch_order(num_examples, config.seed, epoch, config.shuffle)
         while position < batches_per_epoch and global_step < total_steps:
-            indices = order[position * config.batch_size:(position + 1) * config.batch_size]
+            indices = order[position * config.batch_size : (position + 1) * config.batch_size]
             local = shard(indices, procs.rank, procs.world)
             share = len(local) / len(indices)
             if len(local):
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
                 out = objective.step(
-                    surface, batch, backward=procs.backward, unlabeled=unlabeled_for(global_step), step=global_step,
+                    surface,
+                    batch,
+                    backward=procs.backward,
+                    unlabeled=unlabeled_for(global_step),
+                    step=global_step,
                     generator=step_generator(config.seed, procs.rank, global_step, procs.device),
                 )
                 values = [out.loss, out.clean_loss] + [out.terms.get(n, torch.zeros(())) for n in term_names]
@@ -271,8 +314,16 @@ def train(
 
             if config.log_every and global_step % config.log_every == 0:
                 mean = (procs.all_sum(running.clone()) / running_steps).tolist()
-                history.append({"step": global_step, "epoch": epoch, "lr": scheduler.get_last_lr()[0], "loss": mean[0],
-                                "clean_loss": mean[1], "terms": dict(zip(term_names, mean[2:]))})
+                history.append(
+                    {
+                        "step": global_step,
+                        "epoch": epoch,
+                        "lr": scheduler.get_last_lr()[0],
+                        "loss": mean[0],
+                        "clean_loss": mean[1],
+                        "terms": dict(zip(term_names, mean[2:])),
+                    }
+                )
                 bar.set_postfix(loss=f"{mean[0]:.4f}")
                 running.zero_()
                 running_steps = 0
@@ -289,4 +340,6 @@ def train(
     if eval_fn is not None and last_eval_step != global_step:
         final_eval = evaluate()
     checkpoint_dir = save() if last_save_step != global_step else output_dir / "checkpoint"
-    return TrainResult(global_step=global_step, epoch=epoch, history=history, final_eval=final_eval, checkpoint_dir=checkpoint_dir)
+    return TrainResult(
+        global_step=global_step, epoch=epoch, history=history, final_eval=final_eval, checkpoint_dir=checkpoint_dir
+    )

@@ -5,6 +5,7 @@ Shared by the training loop (:func:`textadv.train.train`) and the ``transformers
 submodules, which DDP's hooks would miss), so both combine gradients here after the objective's
 backward.
 """
+
 from __future__ import annotations
 
 from typing import Any, List
@@ -51,7 +52,7 @@ def combine_gradients(params: List[torch.nn.Parameter], weight: float, procs: Pr
     offset = 0
     for p in params:
         n = p.numel()
-        p.grad = flat[offset:offset + n].view_as(p).clone()
+        p.grad = flat[offset : offset + n].view_as(p).clone()
         offset += n
     for p, has_grad in zip(params, flat[offset:].tolist()):
         if has_grad == 0:

@@ -11,6 +11,7 @@ Randomness in a training run comes from three places, all derived from ``TrainCo
 
 Model initialisation is the caller's: call :func:`seed_everything` before building the model.
 """
+
 from __future__ import annotations
 
 import random

@@ -40,6 +40,7 @@ How a Trainer step maps onto an objective step:
 - **Evaluation** (``evaluate``/``predict``): the surface's loss (cross-entropy) of the clean logits
   from the same surface, so the model's own ``forward`` needs no ``labels`` argument.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,7 +68,9 @@ def _objective_from(objective: Union[Objective, str], settings: Optional[Mapping
         raise ValueError(f"objective must be an Objective or a name such as 'vat', got {type(objective).__name__}")
     settings = dict(settings or {})
     if objective != "none" and "eps" not in settings:
-        raise ValueError(f"objective {objective!r} needs objective_settings={{'eps': ...}} (e.g. 5.0 for Miyato normalisation)")
+        raise ValueError(
+            f"objective {objective!r} needs objective_settings={{'eps': ...}} (e.g. 5.0 for Miyato normalisation)"
+        )
     settings.setdefault("eps", 0.0)
     return build_objective(objective, **settings)
 
@@ -106,8 +109,10 @@ class AdversarialTrainer(Trainer):
         if unlabeled_dataset is not None and dataset_size(unlabeled_dataset) == 0:
             raise ValueError("unlabeled_dataset is empty")
         if model is None or not all(hasattr(model, a) for a in ("embed", "classify")):
-            raise ValueError("model must be a textadv text model with embed() and classify() (HFTextClassifier, LSTMClassifier); "
-                             "wrap a Hugging Face model with textadv.text.HFTextClassifier(model, frequencies)")
+            raise ValueError(
+                "model must be a textadv text model with embed() and classify() (HFTextClassifier, LSTMClassifier); "
+                "wrap a Hugging Face model with textadv.text.HFTextClassifier(model, frequencies)"
+            )
         # Trainer writes ``model.config.use_cache``; the LSTM's config is a frozen dataclass of its sizes, not a
         # transformers config, so it is set aside while the base class initialises (Trainer only reads it later).
         settings = model.__dict__.get("config")
@@ -119,16 +124,23 @@ class AdversarialTrainer(Trainer):
             if dataclasses.is_dataclass(settings):
                 model.__dict__["config"] = settings
         if self.args.n_gpu > 1:
-            raise ValueError("AdversarialTrainer does not support torch.nn.DataParallel (several GPUs in one process): "
-                             "launch one process per GPU with torchrun or accelerate launch")
+            raise ValueError(
+                "AdversarialTrainer does not support torch.nn.DataParallel (several GPUs in one process): "
+                "launch one process per GPU with torchrun or accelerate launch"
+            )
         if self.args.label_names is None:
             # The text models' forward takes no labels argument; keep the labels column and evaluate through compute_loss.
             self.label_names = ["labels"]
         self.unlabeled_dataset = unlabeled_dataset
         self.unlabeled_batch_size = unlabeled_batch_size or self.args.per_device_train_batch_size
-        if unlabeled_dataset is not None and dataset_size(unlabeled_dataset) < self.unlabeled_batch_size * self.args.world_size:
-            raise ValueError(f"unlabeled_dataset ({dataset_size(unlabeled_dataset)} examples) must hold at least one batch of "
-                             f"{self.unlabeled_batch_size} per process x {self.args.world_size} processes")
+        if (
+            unlabeled_dataset is not None
+            and dataset_size(unlabeled_dataset) < self.unlabeled_batch_size * self.args.world_size
+        ):
+            raise ValueError(
+                f"unlabeled_dataset ({dataset_size(unlabeled_dataset)} examples) must hold at least one batch of "
+                f"{self.unlabeled_batch_size} per process x {self.args.world_size} processes"
+            )
         self.surface_fn = surface_fn
         self._micro_step = (-1, 0)  # (global_step, micro-batches already run in it)
         self._logged = {}  # name -> [sum of detached values, count]
@@ -150,8 +162,14 @@ class AdversarialTrainer(Trainer):
         if self.unlabeled_dataset is None:
             return None
         world = self.args.world_size
-        local = unlabeled_indices(dataset_size(self.unlabeled_dataset), self.unlabeled_batch_size * world, k,
-                                  seed=self.args.seed, rank=self.args.process_index, world=world)
+        local = unlabeled_indices(
+            dataset_size(self.unlabeled_dataset),
+            self.unlabeled_batch_size * world,
+            k,
+            seed=self.args.seed,
+            rank=self.args.process_index,
+            world=world,
+        )
         return self._prepare_inputs(take(self.unlabeled_dataset, local.tolist(), self.data_collator))
 
     def training_step(self, model: nn.Module, inputs: Mapping[str, Any], num_items_in_batch=None) -> torch.Tensor:
@@ -168,7 +186,10 @@ class AdversarialTrainer(Trainer):
 
         with self.compute_loss_context_manager():
             out = self.objective.step(
-                self.surface(model), inputs, backward=backward, unlabeled=self._unlabeled_batch(k),
+                self.surface(model),
+                inputs,
+                backward=backward,
+                unlabeled=self._unlabeled_batch(k),
                 step=self.state.global_step,
                 generator=step_generator(self.args.seed, self.args.process_index, k, self.args.device),
             )
@@ -199,7 +220,9 @@ class AdversarialTrainer(Trainer):
             self._logged = {}
         super().log(logs, *args, **kwargs)
 
-    def compute_loss(self, model: nn.Module, inputs: Mapping[str, Any], return_outputs: bool = False, num_items_in_batch=None):
+    def compute_loss(
+        self, model: nn.Module, inputs: Mapping[str, Any], return_outputs: bool = False, num_items_in_batch=None
+    ):
         """The surface's clean loss (cross-entropy for a classifier), used by ``evaluate``/``predict``."""
         surface = self.surface(model)
         logits = surface.logits(surface.inputs(inputs), inputs)

@@ -8,6 +8,7 @@
 
 Tensors: ``pixels [N, 1, H, W]`` float32 in [0, 1], ``labels [N]`` int64.
 """
+
 from __future__ import annotations
 
 import warnings

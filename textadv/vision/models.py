@@ -6,6 +6,7 @@ minutes on two CPU cores; PAPERS.md §4 notes that capacity matters for robustne
 ``channels``/``hidden`` for numbers closer to the paper. No batch norm. Input ``[B, C, H, W]`` in
 [0, 1], output logits ``[B, num_classes]``.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -44,11 +45,18 @@ class SmallCNN(nn.Module):
         c1, c2 = config.channels
         side = config.image_size // 4
         self.features = nn.Sequential(
-            nn.Conv2d(config.in_channels, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(config.in_channels, c1, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(c2 * side * side, config.hidden), nn.ReLU(), nn.Linear(config.hidden, config.num_classes),
+            nn.Flatten(),
+            nn.Linear(c2 * side * side, config.hidden),
+            nn.ReLU(),
+            nn.Linear(config.hidden, config.num_classes),
         )
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # [B, C, H, W] -> [B, num_classes]
