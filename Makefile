@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
+PY_DIRS := textadv tests recipes bench data_scripts
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,11 @@ install: $(VENV)/.installed
 demo: install
 	$(OFFLINE) $(BIN)/textadv finetune --adv vat --output-dir runs/demo --overwrite
 
-test: install
+lint: install
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
+
+test: lint
 	$(OFFLINE) $(BIN)/python -m pytest -q
 
 bench: install

@@ -52,7 +52,8 @@ for mode in ("scale", "miyato"):
     rel = 5.0 * model.embedding.eps_scale() / s.flatten(1).norm(dim=1).mean().item()
     feats[mode] = xte
     print(
-        f"{mode:7s} probe test accuracy {acc:.3f} (n={n}); eps=5 is {100 * rel:.1f}% of the mean sequence norm; {time.time() - t:.0f}s"
+        f"{mode:7s} probe test accuracy {acc:.3f} (n={n}); "
+        f"eps=5 is {100 * rel:.1f}% of the mean sequence norm; {time.time() - t:.0f}s"
     )
 cos = torch.nn.functional.cosine_similarity(feats["scale"], feats["miyato"], dim=1)
 print(f"cosine(scale features, miyato features): mean {cos.mean():.3f}")

@@ -202,7 +202,8 @@ def main() -> int:
         "--clock",
         choices=("wall", "cpu"),
         default="wall",
-        help="wall: perf_counter; cpu: this process's CPU time (with --threads 1, robust to other jobs on a shared machine)",
+        help="wall: perf_counter; cpu: this process's CPU time "
+        "(with --threads 1, robust to other jobs on a shared machine)",
     )
     parser.add_argument("--eps", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -219,8 +220,10 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock, {args.repeats} interleaved repeats, eps {args.eps}; "
-        f"load average {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores"
+        f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock, "
+        f"{args.repeats} interleaved repeats, eps {args.eps}; "
+        f"load average {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f} (1/5/15 min) "
+        f"on {os.cpu_count()} cores"
     )
     for kind in args.models.split(","):
         if kind == "lstm":

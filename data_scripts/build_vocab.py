@@ -60,7 +60,8 @@ def main(argv=None) -> int:
             vocab.save(args.output)
             rows, total, unk = len(vocab), sum(vocab.counts), vocab.counts[text.UNK_ID]
             print(
-                f"{rows} rows; {total} word tokens from {len(data.train)} training and {len(data.unlabeled)} unlabeled texts; "
+                f"{rows} rows; {total} word tokens from {len(data.train)} training "
+                f"and {len(data.unlabeled)} unlabeled texts; "
                 f"<unk> {100 * unk / max(total, 1):.1f}% -> {args.output}"
             )
         else:

@@ -21,7 +21,8 @@ def main(argv=None) -> int:
     from nltk.corpus import wordnet
 
     print(
-        f"WordNet {wordnet.get_version()} with {len(list(wordnet.all_synsets()))} synsets in {directory}/corpora/wordnet"
+        f"WordNet {wordnet.get_version()} with {len(list(wordnet.all_synsets()))} synsets "
+        f"in {directory}/corpora/wordnet"
     )
     print(f"use it with: export NLTK_DATA={directory}")
     return 0

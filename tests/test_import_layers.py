@@ -34,7 +34,10 @@ LAYERS = {
 
 
 def imported_packages(path: Path, source=None):
-    """``(line, package)`` for every textadv package that the module at ``path`` (or ``source`` as that module) imports."""
+    """``(line, package)`` for every textadv package that the module at ``path`` imports.
+
+    ``source``, when given, is read as the text of that module.
+    """
     package = list(path.relative_to(ROOT.parent).with_suffix("").parts)[:-1]  # textadv/text/vocab.py: textadv.text
     source = path.read_text(encoding="utf-8") if source is None else source
     for node in ast.walk(ast.parse(source)):

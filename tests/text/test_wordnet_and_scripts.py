@@ -28,7 +28,7 @@ def test_ensure_wordnet_converts_line_endings_once_and_keeps_byte_offsets(tmp_pa
     assert str(root) in nltk.data.path
     # NLTK seeks to the byte offsets listed in the index files: they must land on the synset's line.
     for pos, lemma in (("adj", "hot"), ("verb", "increase"), ("noun", "film")):
-        line = next(l for l in (files / f"index.{pos}").read_text().splitlines() if l.startswith(lemma + " "))
+        line = next(row for row in (files / f"index.{pos}").read_text().splitlines() if row.startswith(lemma + " "))
         offsets = [t for t in line.split() if len(t) == 8 and t.isdigit()]
         with open(files / f"data.{pos}", "rb") as data:
             for offset in offsets:

@@ -235,7 +235,10 @@ def _free_port() -> int:
 
 
 def test_two_processes_match_one_process_text(corpus, tmp_path):
-    """2 gloo CPU processes running the recipe (LSTM, AT, dropout 0) reach the parameters of 1 process, same global batch."""
+    """2 gloo CPU processes running the recipe (LSTM, AT, dropout 0) reach the parameters of 1 process.
+
+    Both see the same global batch.
+    """
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("this torch build has no gloo backend")
     flags = [

@@ -9,12 +9,12 @@ transformers = pytest.importorskip("transformers")
 
 from textadv.objectives import build_objective  # noqa: E402
 from textadv.surfaces import TextSurface  # noqa: E402
-from textadv.text import (
+from textadv.text import (  # noqa: E402
     HFTextClassifier,
     LSTMClassifier,
     LSTMConfig,
     TextCollator,
-    Vocabulary,  # noqa: E402
+    Vocabulary,
     encode_examples,
     load_hf_classifier,
     load_text_classification,

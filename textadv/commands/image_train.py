@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "Train a small CNN on MNIST-5k with --adv none|fgsm|pgd|ensemble|vat and report clean/FGSM/PGD accuracy and DeepFool's rho."
+HELP = (
+    "Train a small CNN on MNIST-5k with --adv none|fgsm|pgd|ensemble|vat "
+    "and report clean/FGSM/PGD accuracy and DeepFool's rho."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -118,7 +118,8 @@ def build_objective(
     - ``none``: CE.  ``random``: CE + λ·CE(x + random ε-direction) (Miyato's baseline).
     - ``at``: CE + λ·CE(x + r_adv) (Miyato, ℓ2 by default).  ``vat``: CE + λ·LDS.  ``at+vat``: both.
     - ``fgsm``: α·CE + (1−α)·CE(x + ε·sign ∇) (Goodfellow, ℓ∞ by default through ``norm``).
-    - ``pgd``: CE at the PGD-k example only (Madry).  ``ensemble``: α·CE + (1−α)·CE(FGSM from a rotating source) (Tramèr).
+    - ``pgd``: CE at the PGD-k example only (Madry).
+    - ``ensemble``: α·CE + (1−α)·CE(FGSM from a rotating source) (Tramèr).
 
     CE stands for the surface's supervised loss (:meth:`~textadv.surfaces.Surface.loss`). ``norm``
     defaults to each paper's own (:func:`default_norm`). ``eps``, ``norm`` and the settings the

@@ -48,7 +48,8 @@ class Windows:
     """Encoded windows (``W`` windows of ``L = max_seq_length`` tokens).
 
     ``inputs``: the model's tensors ``[W, L]`` (input_ids, attention_mask, token_type_ids when the model
-    uses them), or per window lists of its own length when encoded with ``pad=False``; ``example``: ``[W]`` index of the question each window belongs to; ``offsets``: per window,
+    uses them), or per window lists of its own length when encoded with ``pad=False``; ``example``: ``[W]``
+    index of the question each window belongs to; ``offsets``: per window,
     per token, the ``(start, end)`` characters in the context, or ``None`` for question/special/padding
     tokens; ``start_positions`` / ``end_positions``: ``[W]`` labels when requested.
     """

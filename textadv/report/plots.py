@@ -12,7 +12,10 @@ from .io import PathLike, atomic_path
 def plot_accuracy_vs_eps(
     curves: Mapping[str, Mapping[float, float]], path: PathLike, *, title: str = "", xlabel: str = "ε"
 ) -> Path:
-    """One line per curve (``{label: {ε: accuracy}}``, e.g. FGSM and PGD, or several checkpoints), saved as PNG atomically."""
+    """One line per curve (``{label: {ε: accuracy}}``, e.g. FGSM and PGD, or several checkpoints).
+
+    Saved as PNG atomically.
+    """
     if not curves:
         raise ValueError("curves must hold at least one {eps: accuracy} mapping")
     import matplotlib

@@ -117,7 +117,10 @@ class HFTextClassifier(nn.Module):
         return self.embedding_dropout(self.embedding(input_ids))
 
     def classify(self, x: Tensor, attention_mask: Tensor) -> Tensor:
-        """Logits ``[B, C]`` from word embeddings ``x [B, T, D]`` (position/type embeddings and LayerNorm added by the model)."""
+        """Logits ``[B, C]`` from word embeddings ``x [B, T, D]``.
+
+        Position/type embeddings and LayerNorm are added by the model.
+        """
         return self.model(inputs_embeds=x, attention_mask=attention_mask).logits
 
     def forward(self, input_ids: Tensor, attention_mask: Optional[Tensor] = None) -> Tensor:

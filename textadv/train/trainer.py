@@ -129,7 +129,8 @@ class AdversarialTrainer(Trainer):
                 "launch one process per GPU with torchrun or accelerate launch"
             )
         if self.args.label_names is None:
-            # The text models' forward takes no labels argument; keep the labels column and evaluate through compute_loss.
+            # The text models' forward takes no labels argument; keep the labels column
+            # and evaluate through compute_loss.
             self.label_names = ["labels"]
         self.unlabeled_dataset = unlabeled_dataset
         self.unlabeled_batch_size = unlabeled_batch_size or self.args.per_device_train_batch_size
