@@ -58,6 +58,7 @@ def test_the_checks_take_their_bound():
     check_at_least(S, "steps", minimum=3)
     check_at_least(S, "limit", optional=True)
     check_finite(S, "lr", minimum=1e-4)
+    check_finite(S, "limit", optional=True)
     with pytest.raises(ValueError, match="^--steps must be >= 4, got 3$"):
         check_at_least(S, "steps", minimum=4)
     with pytest.raises(ValueError, match=r"^--lr must be a finite number >= 0.001, got 0.0001$"):
