@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from textadv.qa.addsent import AddSentSettings, add_one_sent, add_sent, contains_answer, content_words, generate
+from textadv.qa.addsent import AddSentSettings, add_sent, contains_answer, content_words, generate
 from textadv.qa.answer_types import answer_types
 from textadv.qa.squad import SquadAnswer, SquadQuestion, read_squad
 
@@ -123,9 +123,9 @@ def test_sample_variants_keep_the_context_prefix_and_carry_no_gold_answer(sample
             assert v.context[a.answer_start : a.answer_start + len(a.text)] == a.text
 
 
-def test_add_one_sent_is_one_seeded_candidate_per_question(sample, spacy_nlp, glove_nearest):
-    one = add_one_sent(sample, nlp=spacy_nlp, seed=3, nearest=glove_nearest)
-    again = add_one_sent(sample, nlp=spacy_nlp, seed=3, nearest=glove_nearest)
+def test_addonesent_is_one_seeded_candidate_per_question(sample, spacy_nlp, glove_nearest):
+    one = add_sent(sample, mode="addonesent", nlp=spacy_nlp, seed=3, nearest=glove_nearest)
+    again = add_sent(sample, mode="addonesent", nlp=spacy_nlp, seed=3, nearest=glove_nearest)
     assert [(v.id, v.context) for v in one] == [(v.id, v.context) for v in again]
     assert all(v.id.endswith("-addonesent") for v in one)
     assert len({v.id for v in one}) == len(one)
@@ -138,6 +138,8 @@ def test_settings_are_checked():
         AddSentSettings(candidates=0)
     with pytest.raises(ValueError, match="no questions"):
         generate([], nlp=object())
+    with pytest.raises(ValueError, match="mode must be one of"):
+        add_sent([], mode="addany", nlp=object())
 
 
 @pytest.mark.slow

@@ -93,12 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None:
         questions = questions[: args.limit]
     if args.mode in ("addsent", "addonesent"):
-        from ..qa.addsent import add_one_sent, add_sent
+        from ..qa.addsent import add_sent
         from ..qa.spacy_pipeline import load_pipeline
 
         nlp = load_pipeline(args.spacy_model)
-        make = add_sent if args.mode == "addsent" else add_one_sent
-        variants = make(questions, nlp=nlp, seed=args.seed, progress=args.progress)
+        variants = add_sent(questions, mode=args.mode, nlp=nlp, seed=args.seed, progress=args.progress)
     else:
         from ..qa.addany import add_any
         from ..qa.features import WindowSettings

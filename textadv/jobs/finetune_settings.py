@@ -23,6 +23,7 @@ from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, build_objective, default_norm
 from ..text.build import LSTM
+from .checks import check_at_least, check_finite
 from .flags import resumable_settings, setting
 
 # The text job trains the objectives whose paper perturbs in ℓ2 (Miyato's: one ball over a whole
@@ -158,20 +159,12 @@ class FinetuneConfig:
         c = self
         if c.adv not in ADV_CHOICES:
             raise ValueError(f"--adv must be one of {', '.join(ADV_CHOICES)}, got {c.adv!r}")
-        for name in ("epsilon", "xi", "adv_weight"):
-            value = getattr(c, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-        for name in ("vat_iterations", "batch_size", "epochs", "eval_batch_size", "neighbour_k", "min_count"):
-            if getattr(c, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)}")
+        check_finite(c, "epsilon", "xi", "adv_weight")
+        check_at_least(c, "vat_iterations", "batch_size", "epochs", "eval_batch_size", "neighbour_k", "min_count")
         # The objective checks the settings it reads (VAT's ξ > 0, ...): built once here, without a model.
         build_objective(c.adv, eps=c.epsilon, xi=c.xi, adv_weight=c.adv_weight, vat_iterations=c.vat_iterations)
-        for name in ("max_steps", "train_limit", "test_limit", "unlabeled_batch_size"):
-            if getattr(c, name) is not None and getattr(c, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)}")
-        if c.max_length < 2:
-            raise ValueError(f"--max-length must be >= 2, got {c.max_length}")
+        check_at_least(c, "max_steps", "train_limit", "test_limit", "unlabeled_batch_size", optional=True)
+        check_at_least(c, "max_length", minimum=2)
         eps_values = tuple(float(e) for e in c.eval_eps)
         for e in eps_values:
             if not (math.isfinite(e) and e >= 0):

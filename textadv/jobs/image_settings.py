@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, default_norm
 from ..vision.data import DATASETS
+from .checks import check_at_least
 from .flags import resumable_settings, setting
 
 ADV_CHOICES = NAMES  # every objective of the registry trains the CNN, each in its paper's norm
@@ -134,11 +135,8 @@ class ImageSettings:
             raise ValueError("--eval-pgd-steps must be >= 1 and --eval-pgd-step-size > 0")
         if not self.eval_eps or any(not e >= 0 for e in self.eval_eps):
             raise ValueError(f"--eval-eps must list values >= 0, got {list(self.eval_eps)}")
-        if self.eval_examples is not None and self.eval_examples < 1:
-            raise ValueError(f"--eval-examples must be >= 1, got {self.eval_examples}")
-        for name in ("pgd_restarts", "rho_examples", "eval_batch_size", "hidden"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        check_at_least(self, "eval_examples", optional=True)
+        check_at_least(self, "pgd_restarts", "rho_examples", "eval_batch_size", "hidden")
         if self.adv == "ensemble" and not self.ensemble_sources:
             raise ValueError(
                 "--adv ensemble needs static pre-trained models: train them first, e.g. "

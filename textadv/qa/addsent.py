@@ -17,7 +17,7 @@ For each question:
 
 :func:`add_sent` returns every kept candidate as a variant ``<id>-addsent<k>`` (Jia & Liang's AddSent
 then keeps, per question, the variant with the lowest model F1 — the evaluation's min over variants
-does that); :func:`add_one_sent` one seeded random candidate per question (``<id>-addonesent``).
+does that), or with ``mode="addonesent"`` one seeded random candidate per question (``<id>-addonesent``).
 
 Deviation from the paper: step 4 of Jia & Liang (crowd workers fix the grammar, and filter candidates
 that contradict the answer) is not done. Rejecting a question no rule fits is the only grammar check;
@@ -38,6 +38,7 @@ from typing import Sequence
 
 from .squad import SquadQuestion, with_distractor
 
+MODES = ("addsent", "addonesent")
 #: English function words that do not count as "shared content" between a question and its distractor
 _FUNCTION_WORDS = frozenset(
     """a an the of in on at to for from by with and or but is are was were be been being do does
@@ -258,32 +259,26 @@ def _asks_how(doc) -> bool:
 def add_sent(
     questions: Sequence[SquadQuestion],
     *,
+    mode: str = "addsent",
     nlp=None,
     seed: int = 0,
     settings: AddSentSettings = AddSentSettings(),
     nearest=None,
     progress: bool = False,
 ) -> list[SquadQuestion]:
-    """Every kept AddSent candidate as a question variant ``<id>-addsent<k>`` (the distractor appended)."""
+    """AddSent's variants (``mode="addsent"``): every kept candidate as ``<id>-addsent<k>`` (the distractor
+    appended); AddOneSent's (``mode="addonesent"``): one seeded random candidate per question as
+    ``<id>-addonesent``, none for a question without one. The other arguments are :func:`generate`'s.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
-    return [
-        with_distractor(q, c.sentence, f"addsent{k}")
-        for q, cands in zip(questions, result.candidates)
-        for k, c in enumerate(cands)
-    ]
-
-
-def add_one_sent(
-    questions: Sequence[SquadQuestion],
-    *,
-    nlp=None,
-    seed: int = 0,
-    settings: AddSentSettings = AddSentSettings(),
-    nearest=None,
-    progress: bool = False,
-) -> list[SquadQuestion]:
-    """One seeded random AddSent candidate per question (``<id>-addonesent``); questions without one get none."""
-    result = generate(questions, nlp=nlp, seed=seed, settings=settings, nearest=nearest, progress=progress)
+    if mode == "addsent":
+        return [
+            with_distractor(q, c.sentence, f"addsent{k}")
+            for q, cands in zip(questions, result.candidates)
+            for k, c in enumerate(cands)
+        ]
     out = []
     for q, cands in zip(questions, result.candidates):
         if cands:

@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
+from .answer_types import MONTHS, NUMBER_WORDS
 from .inflection import past_tense, third_person
 
 WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
@@ -184,14 +185,10 @@ _PREPOSITIONS = frozenset(
     }
 )
 _REASON_OPENERS = ("because", "to ", "due to", "in order", "so ", "so that", "for ", "since", "as a result")
-_SCALE_WORDS = frozenset(
+#: words around a number that name no unit ("about", "more than", "a"); the scale words ("million")
+#: are number words (answer_types.NUMBER_WORDS)
+_HEDGE_WORDS = frozenset(
     {
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "trillion",
-        "dozen",
         "about",
         "approximately",
         "around",
@@ -214,20 +211,6 @@ _NAMING = frozenset({"called", "named", "known", "termed", "nicknamed", "titled"
 _PLURAL_FORMS = {"is": "are", "was": "were", "has": "have"}
 _SINGULAR_FORMS = {"are": "is", "were": "was", "have": "has"}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 
 
 @dataclass(frozen=True)
@@ -415,14 +398,12 @@ def _answer_has_words(answer: str) -> bool:
     if any(ch in answer for ch in "$£€¥%"):
         return True  # "$5 million" already says "money"
     for w in answer.lower().replace(",", " ").split():
-        if any(ch.isalpha() for ch in w) and w not in _SCALE_WORDS and not _is_number_word(w):
+        if any(ch.isalpha() for ch in w) and w not in _HEDGE_WORDS and not _is_number_word(w):
             return True
     return False
 
 
 def _is_number_word(w: str) -> bool:
-    from .answer_types import NUMBER_WORDS
-
     return all(part in NUMBER_WORDS for part in w.split("-"))
 
 
@@ -434,9 +415,9 @@ def _time_phrase(answer: str) -> str:
     if _starts_with_preposition(answer):
         return answer
     low = answer.lower()
-    has_day = any(ch.isdigit() for ch in low) and any(m in low for m in _MONTHS)
+    has_day = any(ch.isdigit() for ch in low) and any(m in low for m in MONTHS)
     if any(low.startswith(d) for d in _WEEKDAYS) or (has_day and not low.endswith("s")):
-        if not (low.split()[0] in _MONTHS and len(low.split()) == 2 and len(low.split()[1]) == 4):  # "May 1990": in
+        if not (low.split()[0] in MONTHS and len(low.split()) == 2 and len(low.split()[1]) == 4):  # "May 1990": in
             return f"on {answer}"
     return f"in {answer}"
 

@@ -61,6 +61,35 @@ def softmax(scores: Sequence[float]) -> list[float]:
     return [e / z for e in exps]
 
 
+class _SpanScorer:
+    """A system that scores candidate spans: :meth:`predict` and :meth:`top_spans` both follow from its
+    ``_candidates(questions)``, per question the ``(span text, score)`` of its candidate spans."""
+
+    def _candidates(self, questions: Sequence[SquadQuestion]) -> list[list[tuple[str, float]]]:
+        raise NotImplementedError
+
+    def predict(self, questions: Sequence[SquadQuestion]) -> dict[str, str]:
+        """Each question's best-scored span (``""`` when it has no candidate)."""
+        questions = list(questions)
+        return {
+            q.id: max(spans, key=lambda ts: ts[1])[0] if spans else ""
+            for q, spans in zip(questions, self._candidates(questions))
+        }
+
+    def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
+        """A softmax over each question's span scores, merged by :func:`merge_spans`; no candidate: ``[("", 1.0)]``."""
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        result = []
+        for spans in self._candidates(questions):
+            if not spans:
+                result.append([("", 1.0)])
+                continue
+            probs = softmax([s for _, s in spans])
+            result.append(merge_spans([(t, p) for (t, _), p in zip(spans, probs)], k))
+        return result
+
+
 # ------------------------------------------------------------------------------- sliding-window baseline
 
 _TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
@@ -78,7 +107,7 @@ def _stop_words() -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class SlidingWindowBaseline:
+class SlidingWindowBaseline(_SpanScorer):
     """The sliding-window baseline of the SQuAD paper (Rajpurkar et al. 2016, §5), weight-free.
 
     Candidates are the context's token spans of at most ``max_answer_tokens`` tokens that neither
@@ -106,27 +135,9 @@ class SlidingWindowBaseline:
         if self.window is not None and self.window <= 0:
             raise ValueError(f"window must be positive, got {self.window}")
 
-    def predict(self, questions: Sequence[SquadQuestion]) -> dict[str, str]:
+    def _candidates(self, questions: Sequence[SquadQuestion]) -> list[list[tuple[str, float]]]:
         stop = _stop_words()
-        out = {}
-        for q in questions:
-            scored = self._scored(q, stop)
-            out[q.id] = max(scored, key=lambda ts: ts[1])[0] if scored else ""
-        return out
-
-    def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
-        if k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
-        stop = _stop_words()
-        result = []
-        for q in questions:
-            scored = self._scored(q, stop)
-            if not scored:
-                result.append([("", 1.0)])
-                continue
-            probs = softmax([s for _, s in scored])
-            result.append(merge_spans([(t, p) for (t, _), p in zip(scored, probs)], k))
-        return result
+        return [self._scored(q, stop) for q in questions]
 
     def _scored(self, q: SquadQuestion, stop: frozenset[str]) -> list[tuple[str, float]]:
         """``(candidate text, combined score)`` for every candidate span of ``q.context``."""
@@ -233,7 +244,7 @@ class PredictionsFile:
 # ------------------------------------------------------------------------------------ Hugging Face models
 
 
-class HFQASystem:
+class HFQASystem(_SpanScorer):
     """Any Hugging Face ``AutoModelForQuestionAnswering`` (hub id or local directory).
 
     Long contexts are cut into overlapping windows (:mod:`textadv.qa.features`); each window's valid
@@ -364,24 +375,6 @@ class HFQASystem:
             local = merged
         for i, spans in local.items():
             result[i] = spans
-        return result
-
-    def predict(self, questions: Sequence[SquadQuestion]) -> dict[str, str]:
-        out = {}
-        for q, spans in zip(questions, self._candidates(questions)):
-            out[q.id] = max(spans, key=lambda ts: ts[1])[0] if spans else ""
-        return out
-
-    def top_spans(self, questions: Sequence[SquadQuestion], k: int = 10) -> list[list[tuple[str, float]]]:
-        if k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
-        result = []
-        for spans in self._candidates(questions):
-            if not spans:
-                result.append([("", 1.0)])
-                continue
-            probs = softmax([s for _, s in spans])
-            result.append(merge_spans([(t, p) for (t, _), p in zip(spans, probs)], k))
         return result
 
 
