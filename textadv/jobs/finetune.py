@@ -93,6 +93,7 @@ def load_data(config: FinetuneConfig):
         hub=config.hub,
         hub_config=config.hub_config,
         max_train_examples=config.train_limit,
+        encoding=config.encoding,
     )
 
 

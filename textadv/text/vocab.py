@@ -5,7 +5,7 @@ over the training plus unlabeled text, counted the way the model sees the text: 
 word tokens after vocabulary lookup (rare words count towards ``<unk>``); for a Hugging Face
 tokenizer, the token ids it produces, special tokens included, padding excluded.
 
-Files (plain text, UTF-8, written atomically):
+Files (plain text, UTF-8, written atomically; read with or without a byte-order mark):
 
 - vocabulary file (:meth:`Vocabulary.save`): one ``token<TAB>count`` line per row, in row order;
 - token file (:func:`save_tokens`): one token per line, in row order (checkpoints' ``vocab.txt``);
@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from ..report.io import write_text
+from ..report.io import decoding, open_text, write_text
 from .hf import quiet_transformers
 
 PAD = "<pad>"
@@ -70,12 +70,10 @@ def save_tokens(path: PathLike, tokens: Sequence[str]) -> None:
 
 
 def numbered_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
-    """``(line number, line)`` of a UTF-8 text file; bytes that are not UTF-8 are a ``ValueError`` naming the file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            yield from enumerate(f, start=1)
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{path} is not UTF-8 text ({err})") from None
+    """``(line number, line)`` of a UTF-8 text file (a byte-order mark skipped); bytes that are not UTF-8 are
+    a ``ValueError`` naming the file, the line and the byte offset."""
+    with decoding(path, hint="; vocabulary and frequency files are UTF-8"), open_text(path) as f:
+        yield from enumerate(f, start=1)
 
 
 def load_tokens(path: PathLike) -> List[str]:
