@@ -38,9 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 def run_module(module, args: argparse.Namespace, name: str) -> int:
     """Run a subcommand module on parsed arguments, as the ``textadv`` command and the recipes do.
 
-    Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``) and a file the user may not
-    write (``PermissionError``) print one line naming the problem and return 2; warnings about the
-    user's data print as one line each.
+    Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``), a file the user may not write
+    (``PermissionError``) and a full disk or quota (``report.io.DiskFullError``, or any ``OSError``
+    with that errno) print one line naming the problem and return 2; warnings about the user's data
+    print as one line each.
     """
 
     def one_line(message, category, filename, lineno, line=None):
@@ -50,6 +51,13 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
     try:
         return int(module.run(args) or 0)
     except (ValueError, FileNotFoundError, KeyError, PermissionError) as err:
+        print(f"{name}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        from .report.io import DISK_FULL  # imported here: the report package loads torch
+
+        if err.errno not in DISK_FULL:
+            raise
         print(f"{name}: error: {err}", file=sys.stderr)
         return 2
     finally:

@@ -61,6 +61,12 @@ def disk_full_named(path: PathLike) -> Iterator[None]:
         raise DiskFullError(path, err) from None
 
 
+def set_default_mode(path: PathLike) -> None:
+    """Give ``path`` the mode ``open`` gives a new file (``0o666`` less the umask): writers that build a
+    file under a temporary name (``mkstemp``, safetensors) create it ``0o600``, which ``os.replace`` keeps."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 def _umask() -> int:
     """The process's umask, read without changing it where the system says it (Linux's /proc)."""
     try:
@@ -91,7 +97,7 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
             os.close(fd)
             tmp = Path(name)
             yield tmp
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0o600 would survive the replace
+            set_default_mode(tmp)
             os.replace(tmp, path)
     finally:
         if tmp is not None and tmp.exists():

@@ -36,7 +36,7 @@ from torch import nn
 
 from .hf import HFTextClassifier
 from .lstm import LSTMClassifier, LSTMConfig
-from ..report.io import read_json_object, write_text
+from ..report.io import read_json_object, save_safetensors, set_default_mode, write_text
 from .vocab import Vocabulary, load_frequencies, load_tokens, save_frequencies, save_tokens
 
 FORMAT_VERSION = 1
@@ -89,7 +89,6 @@ def save_text_model(
     so an interrupted save never leaves a directory that looks complete.
     """
     from safetensors import safe_open
-    from safetensors.torch import save_file
 
     directory = Path(directory)
     if isinstance(model, LSTMClassifier):
@@ -119,7 +118,7 @@ def save_text_model(
         rows = norm.weight.shape[0]
         if kind == "lstm":
             state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-            save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
+            save_safetensors(tmp / WEIGHTS, state, {"format": "pt"})
             embedding_key = model.embedding_key
             save_tokens(tmp / VOCAB_FILE, encoder.tokens)
             encoder.save(tmp / VOCABULARY_FILE)
@@ -148,6 +147,8 @@ def save_text_model(
         if kind == "lstm":
             metadata["lstm_config"] = model.config.to_dict()
         for item in sorted(tmp.iterdir()):
+            if item.is_file():
+                set_default_mode(item)  # save_pretrained's safetensors writer leaves 0o600
             target = directory / item.name
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)

@@ -2,7 +2,7 @@
 
 Layout of ``<output_dir>/checkpoint/``::
 
-    model.safetensors    parameters and buffers (safetensors.torch.save_model: shared weights kept once)
+    model.safetensors    parameters and buffers (tied weights kept once, as safetensors.torch.save_model does)
     optimizer.pt         optimiser state_dict   } torch.save of tensors and plain containers,
     scheduler.pt         scheduler state_dict   } read back with torch.load(weights_only=True)
     rng-<rank>.pt        torch / CUDA / numpy / random RNG states of process <rank>
@@ -22,12 +22,12 @@ import random
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 import torch
 
-from ..report.io import write_json
+from ..report.io import DiskFullError, disk_full_named, save_safetensors, save_torch, write_json
 
 CHECKPOINT = "checkpoint"
 _TMP = ".checkpoint.tmp"
@@ -76,6 +76,26 @@ def find_checkpoint(output_dir: Path) -> Optional[Path]:
     return None
 
 
+def _unique_tensors(model: torch.nn.Module) -> Tuple[dict, dict]:
+    """The state dict with a tensor held under several names (tied weights) kept once, under its first
+    name, and the metadata naming the kept tensor of each dropped name (as ``safetensors.torch.save_model``)."""
+    tensors, shared, first = {}, {}, {}
+    for name, tensor in model.state_dict().items():
+        key = (
+            tensor.device,
+            tensor.untyped_storage().data_ptr(),
+            tensor.storage_offset(),
+            tensor.shape,
+            tensor.stride(),
+        )
+        if tensor.numel() and key in first:
+            shared[name] = first[key]
+        else:
+            first.setdefault(key, name)
+            tensors[name] = tensor
+    return tensors, shared
+
+
 def save_checkpoint(
     output_dir: Path,
     *,
@@ -86,28 +106,38 @@ def save_checkpoint(
     rank: int = 0,
     barrier: Barrier = lambda: None,
 ) -> Path:
-    """Write a checkpoint collectively (every process calls this; only rank 0 writes shared files)."""
-    from safetensors.torch import save_model
+    """Write a checkpoint collectively (every process calls this; only rank 0 writes shared files).
 
+    A full disk is a :class:`~textadv.report.io.DiskFullError` naming the file, raised after the
+    temporary directory is removed: the previous checkpoint stays the newest complete one.
+    """
     output_dir = Path(output_dir)
     tmp, old, final = output_dir / _TMP, output_dir / _OLD, output_dir / CHECKPOINT
-    if rank == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-    barrier()
-    torch.save(rng_state(), tmp / f"rng-{rank}.pt")
-    barrier()
-    if rank == 0:
-        save_model(model, str(tmp / MODEL_FILE))
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-        # state.json last inside the temporary directory: find_checkpoint requires it.
-        write_json(tmp / STATE_FILE, state)
-        if final.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            final.replace(old)
-        tmp.replace(final)
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        with disk_full_named(tmp):
+            if rank == 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir(parents=True)
+            barrier()
+            save_torch(tmp / f"rng-{rank}.pt", rng_state())
+            barrier()
+            if rank == 0:
+                tensors, shared = _unique_tensors(model)
+                save_safetensors(tmp / MODEL_FILE, tensors, shared)
+                save_torch(tmp / "optimizer.pt", optimizer.state_dict())
+                save_torch(tmp / "scheduler.pt", scheduler.state_dict())
+                # state.json last inside the temporary directory: find_checkpoint requires it.
+                write_json(tmp / STATE_FILE, state)
+                if final.exists():
+                    shutil.rmtree(old, ignore_errors=True)
+                    final.replace(old)
+                tmp.replace(final)
+                shutil.rmtree(old, ignore_errors=True)
+    except DiskFullError as err:
+        if rank == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+        written = Path(err.filename)  # named as the file it was to become, not the temporary one
+        raise DiskFullError(final / written.relative_to(tmp) if tmp in written.parents else final, err) from None
     barrier()
     return final
 
