@@ -22,7 +22,7 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .threat import Threat
+from .threat import Threat, check_count, check_scalar, working_dtype
 
 LogitsFn = Callable[[Tensor], Tensor]
 _TINY = 1e-12
@@ -55,18 +55,19 @@ def deepfool(
 
     Each example stops changing as soon as its predicted label differs from the clean one; an
     example that never flips returns its last iterate. One step costs one forward and
-    ``min(num_classes, C)`` input-only backwards.
+    ``min(num_classes, C)`` input-only backwards. An empty batch is returned as it is, without
+    calling ``logits_fn``. In float16 and bfloat16 the step rᵢ is computed in float32 and cast back.
     """
     box = Threat("inf", 0.0, bounds=bounds, mask=mask)  # validates bounds and mask, clips and masks
     box.check(x)  # a batch dimension, finite, inside the bounds, the mask fits
-    if int(num_classes) != num_classes or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
-    if not overshoot >= 0:
-        raise ValueError(f"overshoot must be >= 0, got {overshoot}")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter}")
+    num_classes = check_count(num_classes, "num_classes", 2)
+    overshoot = check_scalar(overshoot, "overshoot")
+    max_iter = check_count(max_iter, "max_iter", 1)
 
     x0 = x.detach()
+    if x0.shape[0] == 0:
+        return x0.clone()
+    work = working_dtype(x0.dtype)  # the step's algebra: float32 for float16/bfloat16
     batch = x0.shape[0]
     rows = torch.arange(batch, device=x0.device)
     with torch.no_grad():
@@ -93,13 +94,13 @@ def deepfool(
                 box.apply_mask(torch.autograd.grad(picked[:, j].sum(), z, retain_graph=j < k - 1)[0]) for j in range(k)
             ]
         grads = torch.stack(grads, dim=1).reshape(batch, k, -1)  # [B, K, N]
-        w = grads[:, 1:] - grads[:, :1]  # [B, K-1, N]  w'ₖ
-        f = (picked[:, 1:] - picked[:, :1]).detach()  # [B, K-1]  f'ₖ
+        w = (grads[:, 1:] - grads[:, :1]).to(work)  # [B, K-1, N]  w'ₖ
+        f = (picked[:, 1:] - picked[:, :1]).detach().to(work)  # [B, K-1]  f'ₖ
         w_sq = (w * w).sum(dim=2).clamp_min(_TINY)  # ‖w'ₖ‖₂²; a zero gradient gives a zero step
         best = (f.abs() / w_sq.sqrt()).argmin(dim=1)  # [B]  l̂
         step = (f.abs()[rows, best] / w_sq[rows, best]).unsqueeze(1) * w[rows, best]  # [B, N]  rᵢ
         step = step * active.unsqueeze(1).to(step.dtype)  # flipped examples stop changing
-        r_tot = r_tot + step.reshape(x0.shape)
+        r_tot = r_tot + step.reshape(x0.shape).to(x0.dtype)
         x_new = box.clip(x0 + (1 + overshoot) * r_tot)
         x_i = torch.where(active.reshape((batch,) + (1,) * (x0.dim() - 1)), x_new, x_i)
     return x_i.detach()
@@ -114,6 +115,8 @@ def robustness_rho(x: Tensor, x_adv: Tensor) -> Tensor:
         raise ValueError(f"x_adv shape {tuple(x_adv.shape)} does not match x shape {tuple(x.shape)}")
     if x.dim() < 1:
         raise ValueError("x must have a batch dimension, got a scalar")
+    if x.shape[0] == 0:
+        return x.new_zeros(0)
     x_flat = x.detach().reshape(x.shape[0], -1)
     denom = x_flat.norm(p=2, dim=1)
     if (denom == 0).any():

@@ -32,9 +32,12 @@ def fgsm(
     Returns:
         ``x + η`` clipped to the threat's bounds. ``η`` is a constant (no gradient flows through
         it); if ``x`` is part of a graph, gradients still flow through ``x`` (Miyato's AT loss
-        differentiates through the clean embedding).
+        differentiates through the clean embedding). An empty batch is returned as it is, and
+        ``loss_fn`` is not called.
     """
     threat.check(x.detach())
+    if x.shape[0] == 0:
+        return x.clone()
     if grad is None:
         _, grad = loss_and_input_grad(loss_fn, x)
     elif grad.shape != x.shape:

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .threat import Threat
+from .threat import Threat, check_count, check_scalar, working_dtype
 
 LogitsFn = Callable[[Tensor], Tensor]
 
@@ -37,17 +37,18 @@ def _minimise(logits_fn: LogitsFn, x0: Tensor, target: Tensor, c: Tensor, box, m
     from scipy.optimize import Bounds, minimize
 
     shape, dtype = x0.shape, x0.dtype
-    weight = c.reshape((-1,) + (1,) * (x0.dim() - 1)).to(dtype)
+    work = working_dtype(dtype)  # c up to 10^search_steps overflows float16: the penalty is in float32 there
+    weight = c.reshape((-1,) + (1,) * (x0.dim() - 1)).to(work)
 
     def value_and_grad(flat: np.ndarray):
         z = torch.from_numpy(flat).to(device=x0.device, dtype=dtype).reshape(shape).requires_grad_(True)
         with torch.enable_grad():
-            eta = z - x0
+            eta = (z - x0).to(work)
             loss = (weight * eta * eta).sum() + F.cross_entropy(logits_fn(z), target, reduction="sum")
             (grad,) = torch.autograd.grad(loss, z)
-        return float(loss.detach()), grad.detach().cpu().numpy().astype(np.float64).ravel()
+        return float(loss.detach()), grad.detach().cpu().double().numpy().ravel()  # numpy has no bfloat16
 
-    start = x0.detach().cpu().numpy().astype(np.float64).ravel()
+    start = x0.detach().cpu().double().numpy().ravel()
     limits = None if box is None else Bounds(np.full_like(start, box[0]), np.full_like(start, box[1]))
     result = minimize(value_and_grad, start, jac=True, method="L-BFGS-B", bounds=limits, options={"maxiter": max_iter})
     x_adv = torch.from_numpy(result.x).to(device=x0.device, dtype=dtype).reshape(shape)
@@ -77,16 +78,13 @@ def lbfgs(
 
     Returns:
         The adversarial input; examples that never reach ``target`` (or already have it) are
-        returned unchanged.
+        returned unchanged. An empty batch is returned as it is, without calling ``logits_fn``.
     """
     box = Threat("inf", 0.0, bounds=bounds)  # only its box is used
     box.check(x)  # a batch dimension, finite, inside the bounds
-    if not c_init > 0 or not np.isfinite(c_init):
-        raise ValueError(f"c_init must be a finite number > 0, got {c_init}")
-    if int(search_steps) != search_steps or search_steps < 1:
-        raise ValueError(f"search_steps must be an integer >= 1, got {search_steps}")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter}")
+    c_init = check_scalar(c_init, "c_init", positive=True)
+    search_steps = check_count(search_steps, "search_steps", 1)
+    max_iter = check_count(max_iter, "max_iter", 1)
     x0 = x.detach()
     batch = x0.shape[0]
     target = torch.as_tensor(target, device=x0.device).long()
@@ -94,6 +92,8 @@ def lbfgs(
         target = target.expand(batch)
     if target.shape != (batch,):
         raise ValueError(f"target must be an int or a [B] = [{batch}] tensor, got shape {tuple(target.shape)}")
+    if batch == 0:
+        return x0.clone()
 
     with torch.no_grad():
         clean_logits = logits_fn(x0)

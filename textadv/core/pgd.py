@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ._grad import LossFn, loss_and_input_grad
-from .threat import Threat
+from .threat import Threat, check_count, check_scalar
 
 
 def pgd(
@@ -29,15 +29,19 @@ def pgd(
     targeted: bool = False,
     generator: Optional[torch.Generator] = None,
 ) -> Tensor:
-    """Madry's projected gradient ascent. Returns the adversarial input ``[B, ...]`` (detached)."""
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    if restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts}")
-    if not step_size >= 0:
-        raise ValueError(f"step_size must be >= 0, got {step_size}")
+    """Madry's projected gradient ascent. Returns the adversarial input ``[B, ...]`` (detached).
+
+    ``steps`` and ``restarts`` are integers (>= 0, >= 1), ``step_size`` a finite number >= 0; anything
+    else is a ``ValueError`` naming the argument. An empty batch is returned as it is, and
+    ``loss_fn`` is not called.
+    """
+    steps = check_count(steps, "steps", 0)
+    restarts = check_count(restarts, "restarts", 1)
+    step_size = check_scalar(step_size, "step_size")
     x = x.detach()
     threat.check(x)
+    if x.shape[0] == 0:
+        return x.clone()
     sign = -1.0 if targeted else 1.0
     best_x, best_loss = x.clone(), None
     for _ in range(restarts):

@@ -9,6 +9,11 @@ unit ascent direction, projecting onto the ball, drawing a random start and clip
 Shapes: ``x`` is ``[B, ...]``; ε is a float or a ``[B]`` tensor; the mask has shape
 ``x.shape[:k]`` for some k ≥ 1 (e.g. an attention mask ``[B, T]`` for embeddings ``[B, T, D]``) and
 is broadcast over the trailing dimensions.
+
+Precision: every floating dtype torch has works. In float16 and bfloat16 the ℓ2 algebra (the norm,
+its floor for zero gradients, the projection's factor) runs in float32 and the result is cast back,
+because the norm's floor (1e-12) underflows to 0 there and a zero gradient would give 0/0; float32
+and float64 run in their own dtype.
 """
 
 from __future__ import annotations
@@ -22,6 +27,38 @@ from torch import Tensor
 
 Norm = Union[str, int, float]
 _TINY = 1e-12
+#: dtypes whose ℓ2 algebra runs in float32 (1e-12 underflows to 0 in them)
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def working_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype the attacks' norm algebra runs in for inputs of ``dtype``: float32 for float16 and
+    bfloat16, ``dtype`` itself otherwise (float32 and float64 are unchanged)."""
+    return torch.float32 if dtype in _LOW_PRECISION else dtype
+
+
+def check_scalar(value: float, name: str, *, positive: bool = False) -> float:
+    """``value`` as a float when it is a finite number ``>= 0`` (``> 0`` with ``positive``);
+    otherwise a ``ValueError`` naming ``name`` (NaN and ±inf included)."""
+    bound = "> 0" if positive else ">= 0"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}") from None
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
+
+
+def check_count(value: int, name: str, minimum: int) -> int:
+    """``value`` as an int when it is an integer ``>= minimum``; otherwise a ``ValueError`` naming ``name``."""
+    try:
+        ok = int(value) == value and value >= minimum
+    except (TypeError, ValueError, OverflowError):  # None, a string, NaN, ±inf
+        ok = False
+    if isinstance(value, bool) or not ok:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _canonical_norm(norm: Norm) -> str:
@@ -69,12 +106,7 @@ class Threat:
             if (self.eps < 0).any():
                 raise ValueError("eps must be >= 0 (got a negative entry in the per-example eps tensor)")
         else:
-            eps = float(self.eps)
-            if math.isnan(eps) or math.isinf(eps):
-                raise ValueError(f"eps must be a finite number, got {self.eps!r}")
-            if eps < 0:
-                raise ValueError(f"eps must be >= 0, got {eps}")
-            object.__setattr__(self, "eps", eps)
+            object.__setattr__(self, "eps", check_scalar(self.eps, "eps"))
         if self.bounds is not None:
             if len(self.bounds) != 2:
                 raise ValueError(f"bounds must be a pair (lo, hi), got {self.bounds!r}")
@@ -127,8 +159,10 @@ class Threat:
         """The unit-norm ascent direction for ``grad``: ``sign(g)`` (ℓ∞) or ``g/‖g‖₂`` (ℓ2).
 
         Masked entries are zero; an example whose (masked) gradient is zero gets a zero direction
-        rather than NaN.
+        rather than NaN, in every floating dtype (float16 and bfloat16 run in float32).
         """
+        if grad.dtype in _LOW_PRECISION and self.norm == "2":
+            return self.direction(grad.float()).to(grad.dtype)
         g = self.apply_mask(grad)
         if self.norm == "inf":
             return torch.sign(g)
@@ -136,7 +170,9 @@ class Threat:
         return g / self.expand(n, g)
 
     def project(self, delta: Tensor) -> Tensor:
-        """Project ``delta`` onto the (masked) ε-ball."""
+        """Project ``delta`` onto the (masked) ε-ball (ℓ2 in float32 for float16 and bfloat16)."""
+        if delta.dtype in _LOW_PRECISION and self.norm == "2":
+            return self.project(delta.float()).to(delta.dtype)
         delta = self.apply_mask(delta)
         eps = self.eps_like(delta)
         if self.norm == "inf":

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .threat import Threat
+from .threat import Threat, check_count, check_scalar
 
 #: one categorical output ``[B, C]``, or several (e.g. the start and end of an answer span)
 Logits = Union[Tensor, Sequence[Tensor]]
@@ -63,18 +63,22 @@ def vat_perturbation(
         x: the input at which the smoothness is measured (treated as a constant).
         threat: norm, ε, mask (padding stays zero) and bounds of the perturbation. With norm 2 the
             result has ‖r‖₂ = ε per example (Miyato); with ∞ it is ε·sign(g).
-        xi: the finite-difference step ξ (1e-6 in the image paper; 0.1 for normalised text embeddings).
+        xi: the finite-difference step ξ, a finite number > 0 (1e-6 in the image paper; 0.1 for
+            normalised text embeddings). In float16 and bfloat16 a ξ below the input's resolution
+            leaves x + ξd equal to x: the KL's gradient is then zero and so is ``r_vadv`` (never NaN).
         iterations: power iterations (1 in the papers).
         clean_logits: ``logits_fn(x)`` when the caller already has it (the supervised pass); it is
             detached and reused, saving one forward.
         generator: randomness of the initial direction d.
+
+    An empty batch gives an empty ``r_vadv`` without calling ``logits_fn``.
     """
-    if iterations < 1:
-        raise ValueError(f"iterations must be >= 1, got {iterations}")
-    if not xi > 0:
-        raise ValueError(f"xi must be > 0, got {xi}")
+    iterations = check_count(iterations, "iterations", 1)
+    xi = check_scalar(xi, "xi", positive=True)
     x = x.detach()
     threat.check(x)
+    if x.shape[0] == 0:
+        return torch.zeros_like(x)
     with torch.enable_grad():
         if clean_logits is None:
             with torch.no_grad():

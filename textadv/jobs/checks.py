@@ -7,10 +7,12 @@ one more name, and a new rule one more call::
     check_at_least(self, "batch_size", "epochs")                  # --batch-size must be >= 1, got 0
     check_at_least(self, "max_steps", optional=True)              # None (not set) passes
     check_finite(self, "epsilon", "xi")                           # --xi must be a finite number >= 0, got nan
+    check_all_finite(self)                                        # --vat-xi must be a finite number, got inf
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -42,3 +44,18 @@ def check_finite(settings: Any, *names: str, minimum: float = 0, optional: bool 
             continue
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= minimum):
             raise ValueError(f"{flag_name(name)} must be a finite number >= {minimum:g}, got {value}")
+
+
+def check_all_finite(settings: Any) -> None:
+    """``ValueError`` "--name must be a finite number, got value" for the first float setting (or float in a
+    sequence setting) that is NaN or ±inf.
+
+    Every field is looked at, so a new float setting is covered without a name of its own: an infinite
+    step size or ξ would otherwise train on NaN.
+    """
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(item, float) and not math.isfinite(item):
+                shown = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else value
+                raise ValueError(f"{flag_name(f.name)} must be a finite number, got {shown}")

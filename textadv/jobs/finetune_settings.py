@@ -24,7 +24,7 @@ from typing import Optional, Tuple
 from ..objectives.factory import NAMES, build_objective, default_norm
 from ..report.io import text_codec
 from ..text.build import LSTM
-from .checks import check_at_least, check_finite
+from .checks import check_all_finite, check_at_least, check_finite
 from .flags import resumable_settings, setting
 
 # The text job trains the objectives whose paper perturbs in ℓ2 (Miyato's: one ball over a whole
@@ -167,6 +167,7 @@ class FinetuneConfig:
         if c.adv not in ADV_CHOICES:
             raise ValueError(f"--adv must be one of {', '.join(ADV_CHOICES)}, got {c.adv!r}")
         check_finite(c, "epsilon", "xi", "adv_weight")
+        check_all_finite(c)  # NaN and ±inf in every other float setting (--grad-clip, --lr-decay, ...)
         check_at_least(c, "vat_iterations", "batch_size", "epochs", "eval_batch_size", "neighbour_k", "min_count")
         # The objective checks the settings it reads (VAT's ξ > 0, ...): built once here, without a model.
         build_objective(c.adv, eps=c.epsilon, xi=c.xi, adv_weight=c.adv_weight, vat_iterations=c.vat_iterations)

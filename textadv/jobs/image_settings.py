@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, default_norm
 from ..vision.data import DATASETS
-from .checks import check_at_least
+from .checks import check_all_finite, check_at_least
 from .flags import resumable_settings, setting
 
 ADV_CHOICES = NAMES  # every objective of the registry trains the CNN, each in its paper's norm
@@ -121,6 +121,7 @@ class ImageSettings:
         object.__setattr__(self, "ensemble_sources", tuple(self.ensemble_sources))
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "eval_eps", tuple(float(e) for e in self.eval_eps))
+        check_all_finite(self)  # NaN and ±inf, before the ranges below
         if self.adv not in ADV_CHOICES:
             raise ValueError(f"unknown --adv {self.adv!r}; choose one of {', '.join(ADV_CHOICES)}")
         if self.epsilon is not None and not (self.epsilon >= 0 and math.isfinite(self.epsilon)):

@@ -16,6 +16,10 @@ batch, N processes compute the same update as one process (up to float rounding)
 batch-norm statistics are per process, and the objective's random draws (PGD starts, VAT directions)
 come from a per-process generator.
 
+A step whose loss or global gradient norm is NaN or infinite stops the run before the optimiser
+step (:mod:`textadv.train.guard`): :class:`~textadv.train.guard.NonFiniteTrainingError` names the
+step, the parameters are those of the step before, and the last checkpoint stays as it was.
+
 Launch: ``python script.py`` (one process) or ``accelerate launch --num_processes N script.py`` /
 ``torchrun --nproc_per_node N script.py`` (gloo on CPU, NCCL on GPUs). Mixed precision is not applied
 by this loop (it trains in the model's dtype).
@@ -34,8 +38,9 @@ from ..objectives import Objective
 from ..report.io import write_json
 from ..report.runs import resumed_settings
 from ..surfaces import Batch, Surface, to_device
-from .checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT, find_checkpoint, load_checkpoint, save_checkpoint
 from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
+from .guard import check_step, grad_norm
 from .processes import Processes, combine_gradients
 from .seed import seed_everything, step_generator
 
@@ -92,8 +97,10 @@ class TrainConfig:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1 (or None), got {self.max_steps}")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be > 0 (or None to disable clipping), got {self.grad_clip}")
+        if self.grad_clip is not None and not (self.grad_clip > 0 and math.isfinite(self.grad_clip)):
+            raise ValueError(
+                f"grad_clip must be a finite number > 0 (or None to disable clipping), got {self.grad_clip}"
+            )
         if self.unlabeled_batch_size is not None and self.unlabeled_batch_size < 1:
             raise ValueError(f"unlabeled_batch_size must be >= 1, got {self.unlabeled_batch_size}")
         for name in ("eval_every", "save_every", "log_every"):
@@ -176,6 +183,11 @@ def train(
         optimizer_factory: ``factory(params) -> optimizer`` (default ``AdamW(lr, weight_decay)``).
         progress: show a tqdm bar on the main process (when stderr is a terminal).
 
+    Raises:
+        NonFiniteTrainingError: (a ``ValueError``) a step's loss or gradient norm is not finite; raised
+            before that step's optimiser step, so the parameters and the checkpoint written last
+            are those of earlier steps.
+
     Returns:
         :class:`TrainResult`. ``output_dir/history.json`` holds the same history: one entry per
         ``log_every`` steps (``step, epoch, lr, loss, clean_loss, terms``) and per evaluation (``step, eval``).
@@ -211,6 +223,7 @@ def train(
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     global_step, epoch, position, history = 0, 0, 0, []
+    saved_step = None  # the step of the checkpoint in output_dir, for the message of a stopped run
 
     checkpoint = find_checkpoint(output_dir) if resume else None
     if checkpoint is not None:
@@ -224,6 +237,7 @@ def train(
             state["position"],
             state["history"],
         )
+        saved_step = global_step
     else:
         seed_everything(config.seed + procs.rank)
 
@@ -255,6 +269,8 @@ def train(
         }
 
     def save() -> Path:
+        nonlocal saved_step
+        saved_step = global_step
         path = save_checkpoint(
             output_dir,
             model=model,
@@ -289,6 +305,7 @@ def train(
             indices = order[position * config.batch_size : (position + 1) * config.batch_size]
             local = shard(indices, procs.rank, procs.world)
             share = len(local) / len(indices)
+            loss = None
             if len(local):
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
                 out = objective.step(
@@ -299,11 +316,23 @@ def train(
                     step=global_step,
                     generator=step_generator(config.seed, procs.rank, global_step, procs.device),
                 )
+                loss = out.loss
                 values = [out.loss, out.clean_loss] + [out.terms.get(n, torch.zeros(())) for n in term_names]
                 running += share * torch.stack([v.detach().to(procs.device, torch.float64) for v in values])
             combine_gradients(params, share, procs)
             if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+                norm = torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            else:
+                norm = grad_norm(params)
+            # the same global norm on every process, so all of them stop at the same step
+            check_step(
+                global_step + 1,
+                loss=loss,
+                grad_norm=norm,
+                kept="no checkpoint"
+                if saved_step is None
+                else f"the checkpoint of step {saved_step} in {output_dir / CHECKPOINT}",
+            )
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)

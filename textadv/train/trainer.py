@@ -35,6 +35,11 @@ How a Trainer step maps onto an objective step:
 - **Unlabeled text (semi-supervised VAT).** ``unlabeled_dataset`` (examples without labels, collated
   by the data collator) gives micro-step k the k-th batch of ``unlabeled_batch_size`` examples per
   process, from seeded permutations (:func:`textadv.train.data.epoch_order`, the loop's order).
+- **Non-finite steps.** A micro-batch whose loss is NaN or infinite, or an optimiser step whose
+  accumulated gradient norm is, stops training with :class:`~textadv.train.guard.NonFiniteTrainingError`
+  naming the step, before the optimiser step (the loop's own check, :mod:`textadv.train.guard`); the
+  checkpoints the Trainer saved stay as they are. With fp16 mixed precision the gradients are left to
+  the grad scaler, which skips such steps by design, and only the loss is checked.
 - **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
   the clean loss are added to Trainer's logs as ``adv/<name>``.
 - **Evaluation** (``evaluate``/``predict``): the surface's loss (cross-entropy) of the clean logits
@@ -53,6 +58,7 @@ from transformers import Trainer
 from ..objectives import Objective, build_objective
 from ..surfaces import Surface, TextSurface
 from .data import dataset_size, take, unlabeled_indices
+from .guard import check_step, grad_norm
 from .processes import Processes, combine_gradients
 from .seed import step_generator
 
@@ -195,9 +201,19 @@ class AdversarialTrainer(Trainer):
                 generator=step_generator(self.args.seed, self.args.process_index, k, self.args.device),
             )
         procs = Processes(self.accelerator)
-        if procs.distributed and self.accelerator.sync_gradients:
+        norm = None
+        if self.accelerator.sync_gradients:
             params = [p for p in self.model.parameters() if p.requires_grad]
-            combine_gradients(params, 1.0 / procs.world, procs)
+            if procs.distributed:
+                combine_gradients(params, 1.0 / procs.world, procs)
+            if getattr(self.accelerator, "scaler", None) is None:  # a grad scaler handles inf gradients itself
+                norm = grad_norm(params)
+        check_step(
+            self.state.global_step + 1,
+            loss=out.loss,
+            grad_norm=norm,
+            kept=f"every checkpoint already saved in {self.args.output_dir}",
+        )
         self._remember("clean_loss", out.clean_loss)
         for name, value in out.terms.items():
             self._remember(name, value)
