@@ -41,15 +41,19 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
     Bad input (``ValueError``, ``FileNotFoundError``, ``KeyError``), a file the user may not write
     (``PermissionError``) and a full disk or quota (``report.io.DiskFullError``, or any ``OSError``
     with that errno) print one line naming the problem and return 2; warnings about the user's data
-    print as one line each.
+    print as one line each. Under a multi-process launch (torchrun, ``accelerate launch``) only the
+    main process prints its output and warnings; an error is printed by every process that meets it
+    (it may meet it alone).
     """
+    from .train.launch import main_process_output
 
     def one_line(message, category, filename, lineno, line=None):
         return f"{name}: warning: {message}\n"
 
     previous, warnings.formatwarning = warnings.formatwarning, one_line
     try:
-        return int(module.run(args) or 0)
+        with main_process_output():
+            return int(module.run(args) or 0)
     except (ValueError, FileNotFoundError, KeyError, PermissionError) as err:
         print(f"{name}: error: {err}", file=sys.stderr)
         return 2

@@ -24,3 +24,15 @@ def tiny_model(seed: int = 0, dropout: float = 0.0) -> nn.Module:
         nn.Dropout(dropout),
         nn.Linear(4 * 4 * 4, 10),
     )
+
+
+#: the objectives of the 2-process comparison and their settings. VAT's ξ is large enough that its finite
+#: difference stands far above float32 rounding, so the comparison measures the draws, not rounding.
+OBJECTIVES = {"at": dict(eps=0.5, norm=2), "vat": dict(eps=0.5, norm=2, xi=0.5), "random": dict(eps=0.5, norm=2)}
+
+
+def tiny_config():
+    """69 examples in global batches of 16 for 2 epochs: 10 steps, the last batch of each epoch (5) split 3 + 2."""
+    from textadv.train import TrainConfig
+
+    return TrainConfig(batch_size=16, epochs=2, lr=0.01, log_every=1, seed=3)

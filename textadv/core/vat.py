@@ -55,6 +55,7 @@ def vat_perturbation(
     iterations: int = 1,
     clean_logits: Optional[Tensor] = None,
     generator: Optional[torch.Generator] = None,
+    noise: Optional[Tensor] = None,
 ) -> Tensor:
     """The virtual adversarial perturbation ``r_vadv`` ``[B, ...]`` (detached).
 
@@ -70,6 +71,9 @@ def vat_perturbation(
         clean_logits: ``logits_fn(x)`` when the caller already has it (the supervised pass); it is
             detached and reused, saving one forward.
         generator: randomness of the initial direction d.
+        noise: the draw ``[B, ...]`` (shape of ``x``) that the initial direction d normalises, instead of
+            ``randn(generator)``; e.g. :class:`~textadv.core.draws.ExampleDraws` numbers, which are the
+            same for any number of processes.
 
     An empty batch gives an empty ``r_vadv`` without calling ``logits_fn``.
     """
@@ -86,7 +90,11 @@ def vat_perturbation(
         p_logits = detach_logits(clean_logits)
         # The power iteration always works in ℓ2: d is a unit vector per example (masked).
         l2 = Threat(2, 1.0, mask=threat.mask)
-        d = l2.direction(torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device))
+        if noise is None:
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        elif noise.shape != x.shape:
+            raise ValueError(f"noise must have the shape of x {tuple(x.shape)}, got {tuple(noise.shape)}")
+        d = l2.direction(noise.to(dtype=x.dtype, device=x.device))
         for _ in range(iterations):
             d = d.requires_grad_(True)
             kl = kl_from_logits(p_logits, logits_fn(x + xi * d))

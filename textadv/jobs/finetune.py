@@ -118,13 +118,14 @@ def build_model(config: FinetuneConfig, data):
 def _encode(encoder, texts, labels, max_length: int, name: str, notes: List[str]):
     """Encoded examples; the encoder's warnings (empty, truncated texts) are shown and kept for the report."""
     from ..text import encode_examples
+    from ..train.launch import warn_on_main
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         examples = encode_examples(encoder, texts, labels, max_length, name=name)
     for w in caught:
         notes.append(str(w.message))
-        warnings.warn(str(w.message), stacklevel=3)
+        warn_on_main(str(w.message), stacklevel=3)
     return examples
 
 

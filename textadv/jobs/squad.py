@@ -22,7 +22,6 @@ import json
 import os
 import random
 import re
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -108,7 +107,9 @@ def _answer_types(originals: Sequence[SquadQuestion], pipeline: Optional[str]) -
 
         nlp = load_pipeline(pipeline)
     except (FileNotFoundError, ImportError, OSError) as err:
-        warnings.warn(f"answer types from the answer text only ({err})")
+        from ..train.launch import warn_on_main
+
+        warn_on_main(f"answer types from the answer text only ({err})")
         return [type_of_text(q.answers[0].text) or "other" for q in originals]
     return answer_types(originals, nlp)
 

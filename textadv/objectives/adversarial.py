@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import torch
 from torch import Tensor
 
 from ..core import fgsm
@@ -54,6 +53,5 @@ class RandomTerm(Term):
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         threat = clean.surface.threat(clean.batch, self.norm, self.eps)
         x = clean.x.detach()
-        noise = torch.randn(x.shape, generator=clean.generator, dtype=x.dtype, device=x.device)
-        delta = threat.clip(x + threat.direction(noise) * threat.eps_like(x)) - x
+        delta = threat.clip(x + threat.direction(clean.normal(x)) * threat.eps_like(x)) - x
         return self.weight * clean.perturbed_loss(delta)

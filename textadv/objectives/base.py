@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ..core import detach_logits, frozen_batchnorm_stats
+from ..core.draws import ExampleDraws
 from ..surfaces import Batch, Surface
 
 Backward = Callable[..., None]
@@ -42,6 +43,19 @@ class CleanPass:
     step: int = 0
     generator: Optional[torch.Generator] = None
     input_grad: Optional[Tensor] = None  # ∇ₓ J(x), set when some term needs it
+    draws: Optional[ExampleDraws] = None  # per-example draws of the batch (the training loop's)
+    unlabeled_draws: Optional[ExampleDraws] = None  # the same for the unlabeled batch
+
+    def normal(self, x: Tensor, unlabeled: bool = False) -> Tensor:
+        """Standard normal numbers of ``x``'s shape for a random perturbation of the (unlabeled) batch.
+
+        Per example from ``draws`` when the caller gives them (the same for any number of processes),
+        else from ``generator``.
+        """
+        draws = self.unlabeled_draws if unlabeled else self.draws
+        if draws is None:
+            return torch.randn(x.shape, generator=self.generator, dtype=x.dtype, device=x.device)
+        return draws.normal(x.shape, x.dtype, x.device)
 
     def perturbed_logits(self, delta: Tensor) -> Tensor:
         """Logits at ``x + δ``; gradients flow through ``x`` (δ is a constant)."""
@@ -114,11 +128,15 @@ class Objective:
         unlabeled: Optional[Batch] = None,
         step: int = 0,
         generator: Optional[torch.Generator] = None,
+        draws: Optional[ExampleDraws] = None,
+        unlabeled_draws: Optional[ExampleDraws] = None,
     ) -> StepOutput:
         """Forward and backward of the whole objective; parameter gradients accumulate in ``.grad``.
 
         ``backward(loss, **kwargs)`` is ``loss.backward`` by default and ``accelerator.backward``
-        in the accelerate loop. The optimiser step is the caller's.
+        in the accelerate loop. The optimiser step is the caller's. Random perturbations (VAT's
+        initial direction, the random baseline) take their numbers per example from ``draws`` /
+        ``unlabeled_draws`` when given, else from ``generator``.
         """
         x = surface.inputs(batch)
         if self.terms:
@@ -138,7 +156,17 @@ class Objective:
         labels = surface.labels(batch)
         logits = surface.logits(x_clean, batch)
         clean_loss = surface.loss(logits, labels, reduction="mean")
-        clean = CleanPass(surface, batch, x, logits, labels, step=step, generator=generator)
+        clean = CleanPass(
+            surface,
+            batch,
+            x,
+            logits,
+            labels,
+            step=step,
+            generator=generator,
+            draws=draws,
+            unlabeled_draws=unlabeled_draws,
+        )
 
         total = clean_loss.detach() * self.clean_weight
         # With clean_weight 0 (Madry's PGD) the clean loss is only reported: no backward through it.

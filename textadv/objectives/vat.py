@@ -58,7 +58,7 @@ class VATTerm(Term):
             xi=self.xi,
             iterations=self.iterations,
             clean_logits=p_logits,
-            generator=clean.generator,
+            noise=clean.normal(x, unlabeled=unlabeled is not None),
         )
         q_logits = logits_fn(x + r)
         return self.weight * kl_from_logits(p_logits, q_logits).mean()

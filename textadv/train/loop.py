@@ -12,16 +12,19 @@ miss, so the model is never wrapped by ``accelerator.prepare``. It is moved to
 combined with one flattened all-reduce weighted by each process's share of the global batch. Each
 global batch (``TrainConfig.batch_size`` examples, in an order that depends only on the seed and the
 epoch) is split into contiguous per-process slices, so for objectives whose loss is a mean over the
-batch, N processes compute the same update as one process (up to float rounding). Two caveats:
-batch-norm statistics are per process, and the objective's random draws (PGD starts, VAT directions)
-come from a per-process generator.
+batch, N processes compute the same update as one process (up to float rounding). The random
+perturbations of VAT and of the random baseline are drawn per example from its global index and the
+step (:class:`~textadv.core.draws.ExampleDraws`), so they too are the same for any number of
+processes. Two caveats: batch-norm statistics are per process, and PGD's random starts come from a
+per-process generator.
 
 A step whose loss or global gradient norm is NaN or infinite stops the run before the optimiser
 step (:mod:`textadv.train.guard`): :class:`~textadv.train.guard.NonFiniteTrainingError` names the
 step, the parameters are those of the step before, and the last checkpoint stays as it was.
 
-Launch: ``python script.py`` (one process) or ``accelerate launch --num_processes N script.py`` /
-``torchrun --nproc_per_node N script.py`` (gloo on CPU, NCCL on GPUs). Mixed precision is not applied
+Launch (:mod:`textadv.train.launch`): ``python script.py`` for one process;
+``accelerate launch --multi_gpu --num_processes N script.py`` or ``torchrun --nproc_per_node N script.py``
+for N (gloo on CPU, NCCL on GPUs). Mixed precision is not applied
 by this loop (it trains in the model's dtype).
 """
 
@@ -34,6 +37,7 @@ from typing import Any, Callable, List, Mapping, Optional
 
 import torch
 
+from ..core.draws import ExampleDraws
 from ..objectives import Objective
 from ..report.io import write_json
 from ..report.runs import resumed_settings
@@ -41,6 +45,7 @@ from ..surfaces import Batch, Surface, to_device
 from .checkpoint import CHECKPOINT, find_checkpoint, load_checkpoint, save_checkpoint
 from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
 from .guard import check_step, grad_norm
+from .launch import default_accelerator
 from .processes import Processes, combine_gradients
 from .seed import seed_everything, step_generator
 
@@ -132,17 +137,6 @@ class TrainResult:
     history: list = field(default_factory=list)
     final_eval: Optional[dict] = None
     checkpoint_dir: Optional[Path] = None
-
-
-def default_accelerator():
-    """An ``Accelerator`` that joins a torchrun / ``accelerate launch`` process group on any machine.
-
-    Without CUDA, accelerate only sets up the gloo group when told it runs on CPU; a plain
-    ``Accelerator()`` would leave every process training alone on full batches.
-    """
-    from accelerate import Accelerator
-
-    return Accelerator(cpu=not torch.cuda.is_available())
 
 
 def train(
@@ -245,9 +239,9 @@ def train(
     unlabeled_batch = config.unlabeled_batch_size or config.batch_size
     term_names = [type(t).__name__ for t in objective.terms]
 
-    def unlabeled_for(step: int) -> Optional[Batch]:
+    def unlabeled_for(step: int) -> tuple[Optional[Batch], Optional[ExampleDraws]]:
         if unlabeled is None:
-            return None
+            return None, None
         local = unlabeled_indices(
             unlabeled_size,
             unlabeled_batch,
@@ -257,7 +251,9 @@ def train(
             world=procs.world,
             shuffle=config.shuffle,
         )
-        return to_device(take(unlabeled, local.tolist(), collate_fn), procs.device)
+        return to_device(take(unlabeled, local.tolist(), collate_fn), procs.device), ExampleDraws(
+            config.seed, step, local.tolist(), stream=1
+        )
 
     def state_dict() -> dict:
         return {
@@ -308,13 +304,16 @@ def train(
             loss = None
             if len(local):
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
+                unlabeled_batch, unlabeled_draws = unlabeled_for(global_step)
                 out = objective.step(
                     surface,
                     batch,
                     backward=procs.backward,
-                    unlabeled=unlabeled_for(global_step),
+                    unlabeled=unlabeled_batch,
                     step=global_step,
                     generator=step_generator(config.seed, procs.rank, global_step, procs.device),
+                    draws=ExampleDraws(config.seed, global_step, local.tolist()),
+                    unlabeled_draws=unlabeled_draws,
                 )
                 loss = out.loss
                 values = [out.loss, out.clean_loss] + [out.terms.get(n, torch.zeros(())) for n in term_names]

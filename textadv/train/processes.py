@@ -3,7 +3,8 @@
 Shared by the training loop (:func:`textadv.train.train`) and the ``transformers.Trainer`` adapter
 (:class:`textadv.train.AdversarialTrainer`): neither wraps the model in DDP (surfaces call
 submodules, which DDP's hooks would miss), so both combine gradients here after the objective's
-backward.
+backward. Both warn through it when the launch asked for more processes than the accelerator has
+(:func:`textadv.train.launch.warn_on_launch_mismatch`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any, List
 
 import torch
 import torch.distributed as dist
+
+from .launch import warn_on_launch_mismatch
 
 
 class Processes:
@@ -24,6 +27,7 @@ class Processes:
         self.is_main = accelerator.is_main_process
         self.backward = accelerator.backward
         self.distributed = self.world > 1 and dist.is_available() and dist.is_initialized()
+        warn_on_launch_mismatch(accelerator)
 
     def barrier(self) -> None:
         if self.distributed:

@@ -3,9 +3,11 @@
 Randomness in a training run comes from three places, all derived from ``TrainConfig.seed``:
 
 - the data order: epoch ``e`` uses the permutation drawn from ``seed`` and ``e`` (:func:`epoch_generator`);
-- the objective's random draws (PGD random starts, VAT directions, random-perturbation baseline): a
-  ``torch.Generator`` re-seeded from ``(seed, rank, step)`` at every step (:func:`step_generator`), so
-  a resumed run draws exactly what an uninterrupted one would;
+- the objective's random draws: VAT directions and the random-perturbation baseline per example,
+  from ``(seed, step, example index)`` (:class:`textadv.core.draws.ExampleDraws`, the same for any
+  number of processes); PGD random starts from a ``torch.Generator`` re-seeded from
+  ``(seed, rank, step)`` at every step (:func:`step_generator`). Either way a resumed run draws
+  exactly what an uninterrupted one would;
 - the global torch / numpy / ``random`` RNGs (dropout), seeded once by :func:`seed_everything` and
   saved in every checkpoint.
 
