@@ -8,7 +8,12 @@ A thin entry point with the same flags as ``textadv finetune`` (``--help`` lists
 pipeline itself, readable top to bottom, is :func:`textadv.jobs.finetune.finetune`
 (textadv/jobs/finetune.py): copy that function to change a step. It writes the run directory
 (config.json, checkpoint/, model/, neighbours.md, accuracy_vs_eps.png, report.md, metrics.json last).
-Several processes: ``torchrun --nproc_per_node 2 recipes/finetune_classifier.py ...``.
+Several processes, on CPU (gloo) or GPUs (NCCL)::
+
+    accelerate launch --multi_gpu --num_processes 2 recipes/finetune_classifier.py ...
+    torchrun --nproc_per_node 2 recipes/finetune_classifier.py ...
+
+(``accelerate launch`` without ``--multi_gpu`` starts one process on a machine without several GPUs.)
 """
 
 from __future__ import annotations

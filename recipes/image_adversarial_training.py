@@ -8,7 +8,12 @@ pipeline itself is :func:`textadv.jobs.image.image_train` (textadv/jobs/image.py
     python recipes/image_adversarial_training.py --adv ensemble --ensemble-sources runs/src1 --output-dir runs/ens \\
         --transfer-from runs/src1
 
-Several processes: ``torchrun --nproc_per_node 2 recipes/image_adversarial_training.py ...``.
+Several processes, on CPU (gloo) or GPUs (NCCL)::
+
+    accelerate launch --multi_gpu --num_processes 2 recipes/image_adversarial_training.py ...
+    torchrun --nproc_per_node 2 recipes/image_adversarial_training.py ...
+
+(``accelerate launch`` without ``--multi_gpu`` starts one process on a machine without several GPUs.)
 """
 
 import sys

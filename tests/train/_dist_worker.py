@@ -1,4 +1,4 @@
-"""Run by ``torchrun --nproc_per_node 2`` from test_distributed.py: train each named objective, rank 0 saving its parameters.
+"""Run by ``torchrun --nproc_per_node 2`` from test_distributed.py: train each named objective; rank 0 saves each.
 
 _dist_worker.py OUT TESTS_DIR OBJECTIVE...   (each objective's run under OUT/<objective>)
 """

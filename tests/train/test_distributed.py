@@ -5,10 +5,7 @@ example is drawn from its global index and the step (``textadv.core.draws``), so
 however the global batch is split.
 """
 
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,40 +16,10 @@ from textadv.objectives import build_objective
 from textadv.surfaces.image import ImageSurface
 from textadv.train import train
 
+from _launch import launch_environment, torchrun
 from _tiny import OBJECTIVES, tiny_config, tiny_data, tiny_model
 
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch_environment() -> dict:
-    """This environment without the variables of an enclosing launch, one thread per process."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))
-    }
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
-def torchrun(nproc: int) -> list:
-    return [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        str(nproc),
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(free_port()),
-    ]
 
 
 def test_two_processes_match_one_process(tmp_path):

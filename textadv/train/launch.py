@@ -55,9 +55,9 @@ def is_main_process(environ: Optional[Mapping[str, str]] = None) -> bool:
 
 
 def requested_processes(environ: Optional[Mapping[str, str]] = None) -> Optional[int]:
-    """How many processes the launch asked for: the world size it exported, ``2`` as "several" for an
-    ``accelerate launch --num_processes N`` that started one process (it exports no count, only the
-    rendezvous address it sets when N > 1), ``None`` when nothing says.
+    """How many processes the launch asked for: the world size it exported; ``2``, meaning "several",
+    when ``accelerate launch`` without ``--multi_gpu`` started one process for ``--num_processes N``
+    (it exports no count, only the rendezvous address it sets when N > 1); ``None`` when nothing says.
     """
     environ = os.environ if environ is None else environ
     size = _first_int(environ, _SIZE_VARIABLES)
@@ -76,13 +76,15 @@ def launch_mismatch(processes: int, environ: Optional[Mapping[str, str]] = None)
     if requested is None or requested <= processes:
         return None
     if _first_int(environ, _SIZE_VARIABLES) is None:
-        asked = "`accelerate launch --num_processes N` without --multi_gpu started one process"
+        asked = (
+            "`accelerate launch --num_processes N` without --multi_gpu started 1 process "
+            "(it does on a machine without several GPUs), which trains alone"
+        )
     else:
-        asked = f"the launcher started {requested} processes but they did not form one group"
-    return (
-        f"{asked}: this run has {processes} process(es), each training on full batches; "
-        f"start N processes with {MULTI_PROCESS_COMMANDS}"
-    )
+        asked = (
+            f"the launch asked for {requested} processes but this run has {processes}, each training on full batches"
+        )
+    return f"{asked}; start N processes with {MULTI_PROCESS_COMMANDS}"
 
 
 def warn_on_launch_mismatch(accelerator: Any, environ: Optional[Mapping[str, str]] = None) -> None:
