@@ -45,7 +45,7 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
     main process prints its output and warnings; an error is printed by every process that meets it
     (it may meet it alone).
     """
-    from .train.launch import main_process_output
+    from .train.launch import leave_process_group, main_process_output
 
     def one_line(message, category, filename, lineno, line=None):
         return f"{name}: warning: {message}\n"
@@ -53,7 +53,9 @@ def run_module(module, args: argparse.Namespace, name: str) -> int:
     previous, warnings.formatwarning = warnings.formatwarning, one_line
     try:
         with main_process_output():
-            return int(module.run(args) or 0)
+            code = int(module.run(args) or 0)
+        leave_process_group()
+        return code
     except (ValueError, FileNotFoundError, KeyError, PermissionError) as err:
         print(f"{name}: error: {err}", file=sys.stderr)
         return 2

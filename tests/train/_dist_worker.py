@@ -12,6 +12,7 @@ from accelerate import Accelerator
 from textadv.objectives import build_objective
 from textadv.surfaces.image import ImageSurface
 from textadv.train import train
+from textadv.train.launch import leave_process_group
 
 sys.path.insert(0, sys.argv[2])
 from _tiny import OBJECTIVES, tiny_config, tiny_data, tiny_model  # noqa: E402
@@ -37,6 +38,7 @@ def main() -> None:
             progress=False,
         )
         accelerator.wait_for_everyone()
+    leave_process_group()
 
 
 if __name__ == "__main__":

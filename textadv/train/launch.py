@@ -117,6 +117,16 @@ def main_process_output() -> Iterator[None]:
             sys.stdout.flush()
 
 
+def leave_process_group() -> None:
+    """Leave the process group, if this process joined one, before it exits.
+
+    A gloo process that exits while its peer still tears the group down may abort ("terminate called
+    without an active exception"), failing a run that finished; NCCL asks for the same.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def default_accelerator():
     """An ``Accelerator`` that joins a torchrun / ``accelerate launch`` process group on any machine.
 
@@ -133,6 +143,7 @@ __all__ = [
     "default_accelerator",
     "is_main_process",
     "launch_mismatch",
+    "leave_process_group",
     "main_process_output",
     "process_rank",
     "requested_processes",

@@ -304,12 +304,12 @@ def train(
             loss = None
             if len(local):
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
-                unlabeled_batch, unlabeled_draws = unlabeled_for(global_step)
+                unlabeled_step, unlabeled_draws = unlabeled_for(global_step)
                 out = objective.step(
                     surface,
                     batch,
                     backward=procs.backward,
-                    unlabeled=unlabeled_batch,
+                    unlabeled=unlabeled_step,
                     step=global_step,
                     generator=step_generator(config.seed, procs.rank, global_step, procs.device),
                     draws=ExampleDraws(config.seed, global_step, local.tolist()),
