@@ -1,6 +1,6 @@
-"""Run by ``torchrun --nproc_per_node 2`` from test_distributed.py: train each named objective; rank 0 saves each.
+"""Run by ``torchrun --nproc_per_node 2`` from test_distributed.py: each named run of ``_tiny.RUNS``; rank 0 saves each.
 
-_dist_worker.py OUT TESTS_DIR OBJECTIVE...   (each objective's run under OUT/<objective>)
+_dist_worker.py OUT TESTS_DIR RUN...   (each run's directory OUT/<run>)
 """
 
 import sys
@@ -9,13 +9,10 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
-from textadv.objectives import build_objective
-from textadv.surfaces.image import ImageSurface
-from textadv.train import train
 from textadv.train.launch import leave_process_group
 
 sys.path.insert(0, sys.argv[2])
-from _tiny import OBJECTIVES, tiny_config, tiny_data, tiny_model  # noqa: E402
+from _tiny import tiny_run  # noqa: E402
 
 
 def main() -> None:
@@ -24,19 +21,8 @@ def main() -> None:
     accelerator = Accelerator(cpu=True)
     # Without a process group each process would train alone on full batches and the test would prove nothing.
     assert accelerator.num_processes == 2 and torch.distributed.is_initialized(), "expected 2 gloo processes"
-    data, _ = tiny_data()
     for name in sys.argv[3:]:
-        model = tiny_model()
-        train(
-            model,
-            ImageSurface(model),
-            build_objective(name, **OBJECTIVES[name]),
-            data,
-            config=tiny_config(),
-            output_dir=out / name,
-            accelerator=accelerator,
-            progress=False,
-        )
+        tiny_run(name, out / name, accelerator)
         accelerator.wait_for_everyone()
     leave_process_group()
 

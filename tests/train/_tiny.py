@@ -26,13 +26,42 @@ def tiny_model(seed: int = 0, dropout: float = 0.0) -> nn.Module:
     )
 
 
-#: the objectives of the 2-process comparison and their settings. VAT's ξ is large enough that its finite
+#: the runs of the 2-process comparison: objective and settings, and whether VAT also reads an unlabeled
+#: set (semi-supervised: its draws come from the unlabeled stream). VAT's ξ is large enough that its finite
 #: difference stands far above float32 rounding, so the comparison measures the draws, not rounding.
-OBJECTIVES = {"at": dict(eps=0.5, norm=2), "vat": dict(eps=0.5, norm=2, xi=0.5), "random": dict(eps=0.5, norm=2)}
+RUNS = {
+    "at": ("at", dict(eps=0.5, norm=2), False),
+    "vat": ("vat", dict(eps=0.5, norm=2, xi=0.5), False),
+    "vat-unlabeled": ("vat", dict(eps=0.5, norm=2, xi=0.5), True),
+    "random": ("random", dict(eps=0.5, norm=2), False),
+}
 
 
-def tiny_config():
-    """69 examples in global batches of 16 for 2 epochs: 10 steps, the last batch of each epoch (5) split 3 + 2."""
-    from textadv.train import TrainConfig
+def tiny_run(name: str, output_dir, accelerator=None):
+    """Train a fresh tiny model on run ``name`` of :data:`RUNS`, in global batches of 16 for 2 epochs.
 
-    return TrainConfig(batch_size=16, epochs=2, lr=0.01, log_every=1, seed=3)
+    Supervised: 69 examples, 10 steps, the last batch of each epoch (5) split 3 + 2 over 2 processes.
+    Semi-supervised: 64 examples (8 steps, every batch split 8 + 8) and the 60 held-out images as the
+    unlabeled set. Every batch is split evenly there because the loop weights each process's whole
+    objective by its share of the labelled batch, which for an uneven split is not its share of the
+    unlabeled batch. Returns ``(model, TrainResult)``.
+    """
+    from textadv.objectives import build_objective
+    from textadv.surfaces.image import ImageSurface
+    from textadv.train import TrainConfig, train
+
+    objective, settings, semi_supervised = RUNS[name]
+    data, held_out = tiny_data(64 if semi_supervised else 69)
+    model = tiny_model()
+    result = train(
+        model,
+        ImageSurface(model),
+        build_objective(objective, **settings),
+        data,
+        config=TrainConfig(batch_size=16, epochs=2, lr=0.01, log_every=1, seed=3),
+        output_dir=output_dir,
+        unlabeled={"pixels": held_out["pixels"]} if semi_supervised else None,
+        accelerator=accelerator,
+        progress=False,
+    )
+    return model, result

@@ -12,12 +12,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from textadv.objectives import build_objective
-from textadv.surfaces.image import ImageSurface
-from textadv.train import train
-
 from _launch import launch_environment, torchrun
-from _tiny import OBJECTIVES, tiny_config, tiny_data, tiny_model
+from _tiny import RUNS, tiny_model, tiny_run
 
 HERE = Path(__file__).parent
 
@@ -25,31 +21,19 @@ HERE = Path(__file__).parent
 def test_two_processes_match_one_process(tmp_path):
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("this torch build has no gloo backend, so CPU processes cannot exchange gradients")
-    command = torchrun(2) + [str(HERE / "_dist_worker.py"), str(tmp_path / "two"), str(HERE), *OBJECTIVES]
+    command = torchrun(2) + [str(HERE / "_dist_worker.py"), str(tmp_path / "two"), str(HERE), *RUNS]
     done = subprocess.run(command, env=launch_environment(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    # The same runs in this process: same data, init, seed and global batch (69 examples: the last
-    # global batch of 5 is split 3 + 2, which the gradient weighting must handle).
-    data, _ = tiny_data()
+    # The same runs in this process: same data, init, seed and global batches.
     differences = {}
-    for name, settings in OBJECTIVES.items():
-        model = tiny_model()
-        result = train(
-            model,
-            ImageSurface(model),
-            build_objective(name, **settings),
-            data,
-            config=tiny_config(),
-            output_dir=tmp_path / "one" / name,
-            progress=False,
-        )
-        assert result.global_step == 10
-
+    for name in RUNS:
+        model, result = tiny_run(name, tmp_path / "one" / name)
+        assert result.global_step == (8 if RUNS[name][2] else 10)
         two = load_file(str(tmp_path / "two" / name / "checkpoint" / "model.safetensors"))
         one = model.state_dict()
         if not all(torch.allclose(two[k], v, rtol=1e-4, atol=1e-5) for k, v in one.items()):
             differences[name] = max((two[k] - v).abs().max().item() for k, v in one.items())
         # Training moved the parameters far more than the tolerance, so the comparison has teeth.
         assert max((tiny_model().state_dict()[k] - v).abs().max() for k, v in one.items()) > 1e-2
-    assert not differences, f"2 processes differ from 1 (largest parameter difference per objective): {differences}"
+    assert not differences, f"2 processes differ from 1 (largest parameter difference per run): {differences}"
