@@ -40,18 +40,17 @@ RUNS = {
 def tiny_run(name: str, output_dir, accelerator=None):
     """Train a fresh tiny model on run ``name`` of :data:`RUNS`, in global batches of 16 for 2 epochs.
 
-    Supervised: 69 examples, 10 steps, the last batch of each epoch (5) split 3 + 2 over 2 processes.
-    Semi-supervised: 64 examples (8 steps, every batch split 8 + 8) and the 60 held-out images as the
-    unlabeled set. Every batch is split evenly there because the loop weights each process's whole
-    objective by its share of the labelled batch, which for an uneven split is not its share of the
-    unlabeled batch. Returns ``(model, TrainResult)``.
+    69 examples, 10 steps, the last batch of each epoch (5) split 3 + 2 over 2 processes; semi-supervised
+    runs read the 60 held-out images as the unlabeled set, split 8 + 8 in every step, so on the uneven
+    steps a process's share of the labelled batch is not its share of the unlabeled one (the loop passes
+    their ratio as ``unlabeled_weight``). Returns ``(model, TrainResult)``.
     """
     from textadv.objectives import build_objective
     from textadv.surfaces.image import ImageSurface
     from textadv.train import TrainConfig, train
 
     objective, settings, semi_supervised = RUNS[name]
-    data, held_out = tiny_data(64 if semi_supervised else 69)
+    data, held_out = tiny_data(69)
     model = tiny_model()
     result = train(
         model,

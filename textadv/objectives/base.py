@@ -130,13 +130,17 @@ class Objective:
         generator: Optional[torch.Generator] = None,
         draws: Optional[ExampleDraws] = None,
         unlabeled_draws: Optional[ExampleDraws] = None,
+        unlabeled_weight: float = 1.0,
     ) -> StepOutput:
         """Forward and backward of the whole objective; parameter gradients accumulate in ``.grad``.
 
         ``backward(loss, **kwargs)`` is ``loss.backward`` by default and ``accelerator.backward``
         in the accelerate loop. The optimiser step is the caller's. Random perturbations (VAT's
         initial direction, the random baseline) take their numbers per example from ``draws`` /
-        ``unlabeled_draws`` when given, else from ``generator``.
+        ``unlabeled_draws`` when given, else from ``generator``. ``unlabeled_weight`` multiplies the
+        terms read on the ``unlabeled`` batch: a process whose share of the labelled batch differs
+        from its share of the unlabeled batch passes their ratio (the loop does), so that weighting
+        the whole step by its labelled share leaves each part weighted by its own share.
         """
         x = surface.inputs(batch)
         if self.terms:
@@ -193,6 +197,8 @@ class Objective:
         values = {}
         for term in self.terms:
             value = term.loss(clean, unlabeled)
+            if unlabeled is not None and term.uses_unlabeled and unlabeled_weight != 1.0:
+                value = value * unlabeled_weight
             values[type(term).__name__] = value.detach()
             total = total + value.detach()
             pending = value if pending is None else pending + value

@@ -9,7 +9,8 @@ Distributed training without DDP. Surfaces call submodules of the model directly
 runs the embedding layer and the rest of the network separately), which DDP's forward hooks would
 miss, so the model is never wrapped by ``accelerator.prepare``. It is moved to
 ``accelerator.device`` and, after the objective's backward, the gradients of all processes are
-combined with one flattened all-reduce weighted by each process's share of the global batch. Each
+combined with one flattened all-reduce weighted by each process's share of the global batch (the
+terms on a semi-supervised unlabeled batch by the share of that batch: ``unlabeled_weight``). Each
 global batch (``TrainConfig.batch_size`` examples, in an order that depends only on the seed and the
 epoch) is split into contiguous per-process slices, so for objectives whose loss is a mean over the
 batch, N processes compute the same update as one process (up to float rounding). The random
@@ -314,6 +315,8 @@ def train(
                     generator=step_generator(config.seed, procs.rank, global_step, procs.device),
                     draws=ExampleDraws(config.seed, global_step, local.tolist()),
                     unlabeled_draws=unlabeled_draws,
+                    # the unlabeled batch splits evenly (check_processes): its share is 1/world
+                    unlabeled_weight=1.0 if unlabeled_step is None else (1.0 / procs.world) / share,
                 )
                 loss = out.loss
                 values = [out.loss, out.clean_loss] + [out.terms.get(n, torch.zeros(())) for n in term_names]
