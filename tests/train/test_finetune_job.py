@@ -2,15 +2,14 @@
 
 import csv
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from _launch import launch_environment, torchrun
 
 from textadv.report import is_complete, read_json
 from textadv.jobs.finetune import FinetuneConfig, finetune
@@ -228,12 +227,6 @@ def test_hf_minilm_vat_path(corpus, tmp_path):
         FinetuneConfig(model="minilm", glove=True).resolved()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_match_one_process_text(corpus, tmp_path):
     """2 gloo CPU processes running the recipe (LSTM, AT, dropout 0) reach the parameters of 1 process.
 
@@ -278,29 +271,9 @@ def test_two_processes_match_one_process_text(corpus, tmp_path):
         "--seed",
         "5",
     ]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACCELERATE_", "LOCAL_RANK", "WORLD_SIZE", "RANK", "MASTER_"))
-    }
-    env["OMP_NUM_THREADS"] = "1"
     recipe = str(ROOT / "recipes" / "finetune_classifier.py")
-    two = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(_free_port()),
-        recipe,
-        *flags,
-        "--output-dir",
-        str(tmp_path / "two"),
-    ]
-    done = subprocess.run(two, env=env, capture_output=True, text=True, timeout=300)
+    two = torchrun(2) + [recipe, *flags, "--output-dir", str(tmp_path / "two")]
+    done = subprocess.run(two, env=launch_environment(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert read_json(tmp_path / "two" / "config.json")["processes"] == 2
 
