@@ -17,6 +17,7 @@ COMMANDS = {
     "finetune": "textadv.commands.finetune",
     "image-train": "textadv.commands.image_train",
     "neighbours": "textadv.commands.neighbours",
+    "pretrain-lm": "textadv.commands.pretrain_lm",
     "squad-attack": "textadv.commands.squad_attack",
     "squad-eval": "textadv.commands.squad_eval",
 }

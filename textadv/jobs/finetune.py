@@ -29,8 +29,9 @@ Rotten Tomatoes corpus with its plot synopses as VAT's unlabeled stream: minutes
 ε = 5.0 is the paper's IMDB value; on short snippets one ℓ2 ball over the whole sequence puts far
 more perturbation on each word, and docs/results/text.md shows ε = 1.0 working better there.
 
-Deviations from the paper: the LSTM is not pretrained as a language model on the unlabeled text
-(Miyato et al. pretrain it; we start from GloVe or random vectors), it is much smaller (the paper's
+Deviations from the paper: by default the LSTM is not pretrained as a language model on the
+unlabeled text (Miyato et al. pretrain it; we start from GloVe; ``--init-from`` a ``textadv
+pretrain-lm`` run starts the embedding and LSTM from its language model), it is much smaller (the paper's
 IMDB model has a 1024-unit LSTM on 256-d embeddings), and it trains for minutes, not hours.
 
 Resume: ``finetune(output_dir=..., resume=True, overrides=...)`` rebuilds everything from the saved
@@ -98,10 +99,17 @@ def load_data(config: FinetuneConfig):
 
 
 def build_model(config: FinetuneConfig, data):
-    """``(model, encoder, info)`` of the resolved settings; frequencies over the training plus unlabeled text."""
-    from ..text.build import build_text_classifier
+    """``(model, encoder, info)`` of the resolved settings; frequencies over the training plus unlabeled text.
 
-    return build_text_classifier(
+    With ``init_from`` the LSTM uses the pretraining run's vocabulary (its words and counts) and starts
+    its embedding and LSTM from the run's language model; every other weight is initialised as without it.
+    """
+    from ..text.build import build_text_classifier
+    from ..text.checkpoint import load_encoder_weights
+    from .pretrain_lm import read_pretrained
+
+    pretrained = read_pretrained(config.init_from) if config.init_from is not None else None
+    model, encoder, info = build_text_classifier(
         config.model,
         data.train.texts + data.unlabeled,
         len(data.label_names),
@@ -112,7 +120,12 @@ def build_model(config: FinetuneConfig, data):
         embedding_dim=config.embedding_dim,
         hidden_size=config.hidden_size,
         dense_size=config.dense_size,
+        vocabulary=pretrained.vocabulary if pretrained is not None else None,
     )
+    if pretrained is not None:
+        load_encoder_weights(model, pretrained, source=f"the language model of --init-from {config.init_from}")
+        info["init_from"] = str(config.init_from)
+    return model, encoder, info
 
 
 def _encode(encoder, texts, labels, max_length: int, name: str, notes: List[str]):

@@ -109,6 +109,14 @@ class FinetuneConfig:
         group=_MODEL,
         default_help="on for the LSTM",
     )
+    init_from: Optional[str] = setting(
+        None,
+        "a textadv pretrain-lm run directory: start the LSTM's embedding and LSTM from its language model "
+        "and use its vocabulary (--min-count is then unused; sizes must match the pretraining run)",
+        group=_MODEL,
+        default_help="none: random or GloVe",
+        metavar="RUN_DIR",
+    )
     embedding_dim: int = setting(128, "LSTM embedding size without GloVe", group=_MODEL)
     hidden_size: int = setting(64, "LSTM hidden size", group=_MODEL)
     dense_size: int = setting(30, "LSTM dense layer size", group=_MODEL)
@@ -182,6 +190,12 @@ class FinetuneConfig:
             raise ValueError(f"--normalization must be one of {', '.join(NORMALIZATIONS)}, got {c.normalization!r}")
         if c.embedding_dropout is not None and not 0 <= c.embedding_dropout < 1:
             raise ValueError(f"--embedding-dropout must be in [0, 1), got {c.embedding_dropout}")
+        if c.init_from is not None:
+            if not c.is_lstm:
+                raise ValueError(f"--init-from starts Miyato's LSTM (--model lstm), not --model {c.model}")
+            if c.glove:
+                raise ValueError("--init-from sets the embedding that --glove would set: drop --glove")
+            c = replace(c, glove=False)
         if c.is_lstm:
             glove = True if c.glove is None else c.glove
             c = replace(

@@ -1,4 +1,4 @@
-"""Accuracy-versus-ε plots (matplotlib, Agg backend: no display needed)."""
+"""Accuracy-versus-ε plots and training curves (matplotlib, Agg backend: no display needed)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,37 @@ def plot_grouped_bars(
         ax.set_ylim(0, ymax)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
+    return _save(fig, ax, path, title)
+
+
+def plot_curves(
+    curves: Mapping[str, Mapping[float, float]],
+    path: PathLike,
+    *,
+    xlabel: str = "step",
+    ylabel: str = "",
+    title: str = "",
+    log_y: bool = False,
+) -> Path:
+    """One line per curve (``{label: {x: y}}``, e.g. perplexity against the training step), saved as PNG atomically."""
+    if not any(curves.values()):
+        raise ValueError("curves must hold at least one {x: y} point")
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.5), dpi=120)
+    ax = fig.add_subplot()
+    for label, points in curves.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], marker="o" if len(xs) < 30 else None, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
     return _save(fig, ax, path, title)
 
 

@@ -39,6 +39,7 @@ def build_text_classifier(
     embedding_dim: int = 128,
     hidden_size: int = 64,
     dense_size: int = 30,
+    vocabulary: Any = None,
 ) -> Tuple[nn.Module, Any, dict]:
     """``(model, encoder, info)``: the classifier, its :class:`Vocabulary` or tokenizer, and facts for the report.
 
@@ -50,6 +51,8 @@ def build_text_classifier(
         embedding_dropout: probability of the shared embedding dropout.
         glove: initialise the LSTM's embedding from GloVe 6B 50d (``embedding_dim`` must then be 50).
         min_count, embedding_dim, hidden_size, dense_size: the LSTM's vocabulary cut-off and sizes.
+        vocabulary: the LSTM's :class:`Vocabulary` (with its counts) instead of one built over ``texts``
+            (a pretrained language model's, so that its embedding rows mean the same words).
 
     ``info`` holds ``vocab_size`` and, with GloVe, ``glove_token_coverage``. Seed the global RNG
     before calling: the initialisation draws from it.
@@ -58,7 +61,7 @@ def build_text_classifier(
     from . import word_frequencies
 
     if model == LSTM:
-        vocab = Vocabulary.build(texts, min_count=min_count)
+        vocab = vocabulary if vocabulary is not None else Vocabulary.build(texts, min_count=min_count)
         config = LSTMConfig(
             len(vocab),
             num_labels,

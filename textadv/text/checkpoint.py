@@ -14,7 +14,11 @@ A directory written by :func:`save_text_model` holds
        "vocab_file": "vocab.txt", "frequencies_file": "frequencies.txt",
        "normalization": "miyato" | "scale" | "raw", "uniform": bool,
        "embedding_dropout": float, "num_labels": int, "label_names": [...] | null,
-       "lstm_config": {...} (LSTM only), "extra": {...}}
+       "lstm_config": {...} (LSTM only), "lm_config": {...} (language model only), "extra": {...}}
+
+``kind == "lstm-lm"`` is the language model of ``textadv pretrain-lm`` (:class:`LSTMLanguageModel`,
+no labels): :func:`read_encoder_weights` reads its embedding and LSTM and :func:`load_encoder_weights`
+puts them into a classifier; :func:`read_embedding` reads its embedding like any other.
 
 Other tools (the embedding-neighbour analysis) read the embedding matrix, its words and their
 frequencies without building the model through :func:`read_embedding`, the one reader of this
@@ -35,7 +39,7 @@ import numpy as np
 from torch import nn
 
 from .hf import HFTextClassifier
-from .lstm import LSTMClassifier, LSTMConfig
+from .lstm import ENCODER_PREFIXES, LSTMClassifier, LSTMConfig, LSTMLanguageModel
 from ..report.io import read_json_object, save_safetensors, set_default_mode, write_text
 from .vocab import Vocabulary, load_frequencies, load_tokens, save_frequencies, save_tokens
 
@@ -47,6 +51,9 @@ FREQUENCIES_FILE = "frequencies.txt"
 VOCABULARY_FILE = "vocabulary.tsv"
 #: where a fine-tuning run directory keeps its saved model (``<run>/model/``)
 RUN_MODEL_DIR = "model"
+#: where a pretraining run directory keeps its language model (``<run>/lm/``)
+RUN_LM_DIR = "lm"
+KINDS = ("lstm", "hf", "lstm-lm")
 
 
 # Files a Hugging Face directory may hold that transformers parses as JSON.
@@ -56,6 +63,14 @@ _HF_JSON_FILES = ("config.json", "tokenizer_config.json", "tokenizer.json", "spe
 class LoadedTextModel(NamedTuple):
     model: nn.Module  # LSTMClassifier or HFTextClassifier, in eval mode
     encoder: Any  # Vocabulary (LSTM) or a Hugging Face tokenizer
+    metadata: dict  # the contents of textadv_model.json
+
+
+class EncoderWeights(NamedTuple):
+    """The embedding and LSTM of a saved language model, with its vocabulary."""
+
+    tensors: dict  # {name: tensor} for the names under ENCODER_PREFIXES, as in the classifier's state_dict()
+    vocabulary: Vocabulary
     metadata: dict  # the contents of textadv_model.json
 
 
@@ -83,7 +98,8 @@ def save_text_model(
     label_names: Optional[Sequence[str]] = None,
     extra: Optional[dict] = None,
 ) -> Path:
-    """Write ``model`` (LSTM with its :class:`Vocabulary`, or HF with its tokenizer) to ``directory``.
+    """Write ``model`` (LSTM classifier or language model with its :class:`Vocabulary`, or HF with its
+    tokenizer) to ``directory``.
 
     Files are written into a temporary directory first and moved in, ``textadv_model.json`` last,
     so an interrupted save never leaves a directory that looks complete.
@@ -91,20 +107,21 @@ def save_text_model(
     from safetensors import safe_open
 
     directory = Path(directory)
-    if isinstance(model, LSTMClassifier):
-        kind = "lstm"
+    if isinstance(model, (LSTMClassifier, LSTMLanguageModel)):
+        kind = "lstm" if isinstance(model, LSTMClassifier) else "lstm-lm"
         if not isinstance(encoder, Vocabulary):
-            raise ValueError("saving an LSTM classifier needs its Vocabulary as encoder=")
-        if len(encoder) != model.config.vocab_size:
-            raise ValueError(
-                f"the vocabulary has {len(encoder)} rows but the model's embedding has {model.config.vocab_size}"
-            )
+            raise ValueError("saving an LSTM model needs its Vocabulary as encoder=")
+        rows = model.embedding.weight.shape[0]
+        if len(encoder) != rows:
+            raise ValueError(f"the vocabulary has {len(encoder)} rows but the model's embedding has {rows}")
     elif isinstance(model, HFTextClassifier):
         kind = "hf"
         if encoder is None or isinstance(encoder, Vocabulary):
             raise ValueError("saving a Hugging Face classifier needs its tokenizer as encoder=")
     else:
-        raise ValueError(f"model must be an LSTMClassifier or an HFTextClassifier, got {type(model).__name__}")
+        raise ValueError(
+            f"model must be an LSTMClassifier, an LSTMLanguageModel or an HFTextClassifier, got {type(model).__name__}"
+        )
     if label_names is not None and len(label_names) != _num_labels(model):
         raise ValueError(f"{len(label_names)} label names for a model with {_num_labels(model)} outputs")
 
@@ -116,7 +133,7 @@ def save_text_model(
     try:
         norm = model.embedding
         rows = norm.weight.shape[0]
-        if kind == "lstm":
+        if kind != "hf":
             state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
             save_safetensors(tmp / WEIGHTS, state, {"format": "pt"})
             embedding_key = model.embedding_key
@@ -146,6 +163,14 @@ def save_text_model(
         }
         if kind == "lstm":
             metadata["lstm_config"] = model.config.to_dict()
+        elif kind == "lstm-lm":
+            metadata["lm_config"] = {
+                "vocab_size": rows,
+                "embedding_dim": model.embedding.weight.shape[1],
+                "hidden_size": model.lstm.hidden_size,
+                "embedding_dropout": model.embedding_dropout.p,
+                "normalization": norm.mode,
+            }
         for item in sorted(tmp.iterdir()):
             if item.is_file():
                 set_default_mode(item)  # save_pretrained's safetensors writer leaves 0o600
@@ -159,7 +184,9 @@ def save_text_model(
     return directory
 
 
-def _num_labels(model: nn.Module) -> int:
+def _num_labels(model: nn.Module) -> Optional[int]:
+    if isinstance(model, LSTMLanguageModel):
+        return None
     if isinstance(model, LSTMClassifier):
         return model.config.num_labels
     return int(model.model.config.num_labels)
@@ -171,7 +198,7 @@ def read_model_json(directory: Union[str, os.PathLike]) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {directory} is not a complete textadv text-model directory")
     metadata = read_json_object(path)
-    if metadata.get("format_version") != FORMAT_VERSION or metadata.get("kind") not in ("lstm", "hf"):
+    if metadata.get("format_version") != FORMAT_VERSION or metadata.get("kind") not in KINDS:
         raise ValueError(
             f"{path}: unsupported format_version/kind {metadata.get('format_version')!r}/{metadata.get('kind')!r}"
         )
@@ -250,6 +277,11 @@ def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "
 
     directory = Path(directory)
     metadata = read_model_json(directory)
+    if metadata["kind"] == "lstm-lm":
+        raise ValueError(
+            f"{directory} holds a language model (textadv pretrain-lm), not a classifier; "
+            "start a classifier from it with textadv finetune --init-from"
+        )
     uniform = metadata["uniform"]
     frequencies = (
         None
@@ -286,3 +318,68 @@ def load_text_model(directory: Union[str, os.PathLike], *, map_location: str = "
         model.to(map_location)
     model.eval()
     return LoadedTextModel(model, encoder, metadata)
+
+
+def read_encoder_weights(directory: Union[str, os.PathLike]) -> EncoderWeights:
+    """The embedding and LSTM tensors and the vocabulary of a language model saved by :func:`save_text_model`.
+
+    Reads only the tensors under :data:`~textadv.text.lstm.ENCODER_PREFIXES` of ``model.safetensors``
+    (no pickles) and ``vocabulary.tsv``. A directory of another kind, a missing or damaged file, a
+    missing tensor or a vocabulary whose length is not the embedding's row count is an error naming it.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    directory = Path(directory)
+    metadata = read_model_json(directory)
+    if metadata["kind"] != "lstm-lm":
+        raise ValueError(f"{directory} holds a {metadata['kind']!r} model, not a language model of textadv pretrain-lm")
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights} not found: the language model directory has no weights")
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys() if k.startswith(ENCODER_PREFIXES)}
+    except SafetensorError as err:
+        raise _unreadable_weights(weights, err) from None
+    key = metadata["embedding_key"]
+    expected = {key} | {f"lstm.{n}_l0" for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    missing = sorted(expected - set(tensors))
+    if missing:
+        raise ValueError(f"{weights} lacks the tensors {missing} of the embedding and LSTM")
+    vocabulary_path = directory / VOCABULARY_FILE
+    if not vocabulary_path.is_file():
+        raise FileNotFoundError(f"vocabulary file {vocabulary_path} not found")
+    vocabulary = Vocabulary.load(vocabulary_path)
+    if len(vocabulary) != tensors[key].shape[0]:
+        raise ValueError(
+            f"the vocabulary {vocabulary_path} has {len(vocabulary)} words but the embedding in {weights} has "
+            f"{tensors[key].shape[0]} rows"
+        )
+    return EncoderWeights(tensors, vocabulary, metadata)
+
+
+def load_encoder_weights(model: nn.Module, weights: EncoderWeights, *, source: str = "the language model") -> None:
+    """Copy a language model's embedding and LSTM (:func:`read_encoder_weights`) into an LSTM classifier.
+
+    Every other parameter and buffer of ``model`` stays as it is. A model that is not an
+    :class:`LSTMClassifier`, another normalisation, or an embedding or LSTM of another shape is a
+    ``ValueError`` naming the difference; nothing is copied then.
+    """
+    if not isinstance(model, LSTMClassifier):
+        raise ValueError(f"only the LSTM classifier can start from {source}, not a {type(model).__name__}")
+    if model.embedding.mode != weights.metadata["normalization"]:
+        raise ValueError(
+            f"{source} was trained with --normalization {weights.metadata['normalization']}, the classifier uses "
+            f"{model.embedding.mode}: give the same --normalization"
+        )
+    state = model.state_dict()
+    ours = {k for k in state if k.startswith(ENCODER_PREFIXES)}
+    if ours != set(weights.tensors):
+        raise ValueError(f"{source} has the tensors {sorted(weights.tensors)}, the classifier {sorted(ours)}")
+    for name, tensor in weights.tensors.items():
+        if tuple(tensor.shape) != tuple(state[name].shape):
+            raise ValueError(
+                f"{source}'s {name} has shape {tuple(tensor.shape)} but the classifier's has "
+                f"{tuple(state[name].shape)}: give the same --embedding-dim/--hidden-size as the pretraining run"
+            )
+    model.load_state_dict(weights.tensors, strict=False)
