@@ -13,10 +13,11 @@ Settings marked ``resumable`` (the budget, evaluation and display) may change wh
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
+from ..report.io import text_codec
+from .checks import check_all_finite, check_at_least, check_finite
 from .finetune_settings import NORMALIZATIONS, FinetuneConfig
 from .flags import resumable_settings, setting
 
@@ -39,6 +40,7 @@ class PretrainLMConfig:
     hub_config: Optional[str] = _finetune_setting("hub_config")
     text_column: str = _finetune_setting("text_column")
     label_column: str = _finetune_setting("label_column")
+    encoding: str = _finetune_setting("encoding")
     test_file: Optional[str] = _finetune_setting("test_file")
     unlabeled: str = _finetune_setting("unlabeled")
     max_length: int = setting(
@@ -93,22 +95,18 @@ class PretrainLMConfig:
 
     def resolved(self) -> "PretrainLMConfig":
         """The settings, validated (``ValueError`` naming the flag)."""
-        for name in ("embedding_dim", "hidden_size", "batch_size", "epochs", "eval_batch_size", "min_count"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_steps", "train_limit", "validation_limit"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        for name in ("num_sampled", "eval_every", "save_every"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
-        if self.max_length < 2:
-            raise ValueError(f"--max-length must be >= 2, got {self.max_length}")
+        check_all_finite(self)
+        check_at_least(self, "embedding_dim", "hidden_size", "batch_size", "epochs", "eval_batch_size", "min_count")
+        check_at_least(self, "max_steps", "train_limit", "validation_limit", optional=True)
+        check_at_least(self, "num_sampled", "eval_every", "save_every", minimum=0)
+        check_at_least(self, "max_length", minimum=2)
+        text_codec(self.encoding)  # an unknown encoding is refused before any file is read
         if not 0 <= self.embedding_dropout < 1:
             raise ValueError(f"--embedding-dropout must be in [0, 1), got {self.embedding_dropout}")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"--normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
+        check_finite(self, "lr", minimum=0)
+        if not self.lr > 0:
             raise ValueError(f"--lr must be a positive number, got {self.lr}")
         return self
 
