@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from textadv.cli import main
 from textadv.jobs.finetune import build_model, load_data
 from textadv.jobs.finetune_settings import FinetuneConfig
-from textadv.jobs.pretrain_lm import LanguageModelSurface, PretrainLMConfig, perplexity, pretrain_lm
+from textadv.jobs.pretrain_lm import LanguageModelSurface, PretrainLMConfig, lm_sequences, perplexity, pretrain_lm
 from textadv.text import TextCollator
 from textadv.text.lstm import ENCODER_PREFIXES, LSTMLanguageModel
 from textadv.train import Batches
@@ -63,8 +63,6 @@ def test_the_language_model_learns_rotten_tomatoes(tmp_path, single_thread):
         counts=result.vocabulary.frequencies(),
     )
     data = load_data(config)
-    from textadv.jobs.pretrain_lm import lm_sequences
-
     loader = Batches(lm_sequences(result.vocabulary, data.validation.texts[:200], 40), 64, collate_fn=TextCollator())
     before = perplexity(untrained, loader)
     after = result.metrics["validation_perplexity"]

@@ -56,7 +56,16 @@ JOB = "pretrain-lm"
 PLOT_FILE = "perplexity.png"
 IGNORE = -100  # target of a position with no next word (the last word of a text, padding)
 
-__all__ = ["JOB", "PretrainLMConfig", "PretrainLMResult", "LanguageModelSurface", "perplexity", "pretrain_lm"]
+__all__ = [
+    "JOB",
+    "PretrainLMConfig",
+    "PretrainLMResult",
+    "LanguageModelSurface",
+    "lm_sequences",
+    "perplexity",
+    "pretrain_lm",
+    "read_pretrained",
+]
 
 
 @dataclass
