@@ -2,7 +2,7 @@
 
 For Miyato's LSTM and the packaged MiniLM, one batch, every objective (``none``, ``random``, ``at``,
 ``vat``, ``at+vat``) timed side by side in ONE run: a warm-up call each, then ``--repeats`` rounds in
-which every objective runs once (interleaved, so load changes hit all of them alike); the median of
+which every objective runs once, in a seeded random order (so load changes hit all of them alike); the median of
 each is divided by the median of ``none``. A step here is ``objective.step`` (every forward and
 backward of the objective) plus ``zero_grad``; the optimiser update, the same for every objective,
 is left out, since §9's floor counts passes. With ``scale`` normalisation (MiniLM) each step still
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import time
 from typing import Callable, Dict, List, Tuple
@@ -198,7 +199,10 @@ def measure(
         step()
     times = {name: [] for name in steps}
     for round_ in range(repeats):
-        names = list(steps) if round_ % 2 == 0 else list(reversed(steps))  # no objective always runs first
+        # A new order every round: no objective always runs first or always follows the same one
+        # (running the same step twice in a row, at the seam of reversed rounds, made it faster).
+        names = list(steps)
+        random.Random(round_).shuffle(names)
         for name in names:
             start = clock()
             steps[name]()
