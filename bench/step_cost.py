@@ -2,10 +2,12 @@
 
 For Miyato's LSTM and the packaged MiniLM, one batch, every objective (``none``, ``random``, ``at``,
 ``vat``, ``at+vat``) timed side by side in ONE run: a warm-up call each, then ``--repeats`` rounds in
-which every objective runs once (interleaved, so load changes hit all of them alike); the median of
+which every objective runs once, in a seeded random order (so load changes hit all of them alike); the median of
 each is divided by the median of ``none``. A step here is ``objective.step`` (every forward and
 backward of the objective) plus ``zero_grad``; the optimiser update, the same for every objective,
-is left out, since §9's floor counts passes.
+is left out, since §9's floor counts passes. With ``scale`` normalisation (MiniLM) each step still
+pays for one ε unit σ̄ (a pass over the whole embedding matrix), as in training: the step's backward
+into the embedding drops the cached value (``NormalizedEmbedding.eps_scale``).
 
 §9's floor (F = one forward, full backward ≈ 2F, input-only backward ≈ F): AT 2.0×, VAT 2.7×,
 AT+VAT 3.7×; the goals are AT ≤ 2.1× and VAT ≤ 2.8×.
@@ -32,9 +34,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import time
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -53,6 +56,7 @@ EXPECTED_PASSES = {
     "at+vat": (4, 4, 2),
 }
 OBJECTIVES = ("none", "random", "at", "vat", "at+vat")
+UNCACHED = "(σ̄ per call)"
 
 
 def lstm_case(batch: int, length: int, vocab: int, emb: int, hidden: int, seed: int):
@@ -98,8 +102,30 @@ def objective_steps(model, batch, eps: float, seed: int) -> Dict[str, Callable[[
             model.zero_grad(set_to_none=True)
 
         steps[name] = step
+    if model.embedding.mode == "scale":
+        steps[f"at+vat {UNCACHED}"] = uncached_unit(model, steps["at+vat"])
     steps.update(library_steps(model, batch))
     return steps
+
+
+def uncached_unit(model, step: Callable[[], None]) -> Callable[[], None]:
+    """``step`` with σ̄ recomputed at every ``eps_scale()`` call, as before it was cached: the saving, side by side."""
+    from torch.autograd.graph import increment_version
+
+    embedding = model.embedding
+
+    def recompute() -> float:
+        increment_version(embedding.weight)  # marks the weight changed, so the cached σ̄ is not used
+        return type(embedding).eps_scale(embedding)
+
+    def uncached() -> None:
+        embedding.eps_scale = recompute
+        try:
+            step()
+        finally:
+            del embedding.eps_scale
+
+    return uncached
 
 
 def library_steps(model, batch) -> Dict[str, Callable[[], None]]:
@@ -167,30 +193,60 @@ def count_passes(step: Callable[[], None], layer: torch.nn.Module, weight: torch
 
 def measure(
     steps: Dict[str, Callable[[], None]], repeats: int, clock: Callable[[], float] = time.perf_counter
-) -> Dict[str, float]:
-    """Median seconds per step: one warm-up call each, then ``repeats`` interleaved rounds."""
+) -> Dict[str, List[float]]:
+    """Seconds per step, one entry per round: one warm-up call each, then ``repeats`` interleaved rounds."""
     for step in steps.values():
         step()
     times = {name: [] for name in steps}
     for round_ in range(repeats):
-        names = list(steps) if round_ % 2 == 0 else list(reversed(steps))  # no objective always runs first
+        # A new order every round: no objective always runs first or always follows the same one
+        # (running the same step twice in a row, at the seam of reversed rounds, made it faster).
+        names = list(steps)
+        random.Random(round_).shuffle(names)
         for name in names:
             start = clock()
             steps[name]()
             times[name].append(clock() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
-def report(title: str, medians: Dict[str, float], passes: Dict[str, tuple]) -> None:
+def unit_cost(model, repeats: int, clock: Callable[[], float]) -> Tuple[float, float]:
+    """Median seconds of ``eps_scale()`` computed afresh (the weights marked changed) and from the cache."""
+    from torch.autograd.graph import increment_version
+
+    fresh, cached = [], []
+    for _ in range(repeats):
+        increment_version(model.embedding.weight)
+        start = clock()
+        model.embedding.eps_scale()
+        fresh.append(clock() - start)
+        start = clock()
+        model.embedding.eps_scale()
+        cached.append(clock() - start)
+    return statistics.median(fresh), statistics.median(cached)
+
+
+def report(title: str, times: Dict[str, List[float]], passes: Dict[str, tuple]) -> None:
+    medians = {name: statistics.median(t) for name, t in times.items()}
     base = medians["none"]
     print(f"\n## {title}")
     print(f"{'objective':<20}{'median ms':>10}{'× none':>8}{'floor':>7}{'goal':>6}   passes F/B/Bparam (§9 expects)")
     for name, t in medians.items():
-        floor = f"{FLOORS[name]:.1f}" if name in FLOORS else ("2.7" if "vat" in name else "")
+        base_name = name.removesuffix(f" {UNCACHED}")
+        floor = f"{FLOORS[base_name]:.1f}" if base_name in FLOORS else ("2.7" if "vat" in name else "")
         goal = f"{GOALS[name]:.1f}" if name in GOALS else ""
         got = "/".join(map(str, passes[name]))
-        want = "/".join(map(str, EXPECTED_PASSES[name])) if name in EXPECTED_PASSES else "-"
+        want = "/".join(map(str, EXPECTED_PASSES[base_name])) if base_name in EXPECTED_PASSES else "-"
         print(f"{name:<20}{t * 1e3:>10.1f}{t / base:>8.2f}{floor:>7}{goal:>6}   {got} ({want})")
+    for name in times:
+        if name.endswith(UNCACHED):
+            # The two run next to each other in every round: the per-round difference cancels slow load changes.
+            base_name = name.removesuffix(f" {UNCACHED}")
+            diffs = [a - b for a, b in zip(times[name], times[base_name])]
+            print(
+                f"{name} minus {base_name}, median of {len(diffs)} per-round differences: "
+                f"{statistics.median(diffs) * 1e3:+.1f} ms ({statistics.median(diffs) / base:+.3f}× none)"
+            )
 
 
 def main() -> int:
@@ -243,7 +299,15 @@ def main() -> int:
         steps = objective_steps(model, batch, args.eps, args.seed)
         passes = {name: count_passes(step, layer, weight) for name, step in steps.items()}
         clock = time.process_time if args.clock == "cpu" else time.perf_counter
-        report(title, measure(steps, args.repeats, clock), passes)
+        times = measure(steps, args.repeats, clock)
+        report(title, times, passes)
+        if model.embedding.mode == "scale":
+            fresh, cached = unit_cost(model, args.repeats, clock)
+            none = statistics.median(times["none"])
+            print(
+                f"ε unit σ̄: {fresh * 1e3:.1f} ms computed ({fresh / none:.3f}× none), "
+                f"{cached * 1e3:.3f} ms from the cache; a step computes it once"
+            )
     print(f"\nload average at the end {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f}")
     return 0
 

@@ -7,6 +7,11 @@ so the clean and perturbed passes share one dropout mask by construction. The at
 the threat's mask (padding is never perturbed) and the ℓ2 norm is taken per example over the whole
 sequence (all T×D values). Embeddings have no bounds.
 
+Deviation from the reference code (docs/miyato_reference.md, D4): its random directions (the
+random-perturbation baseline, VAT's initial d) skip the final ``</s>`` token; here every real token
+of the attention mask may be perturbed by every perturbation, the last one and a transformer's
+``[CLS]``/``[SEP]`` included.
+
 Works with any model exposing ``embed(input_ids) -> [B, T, D]``, ``classify(x, attention_mask) ->
 [B, C]`` and ``embedding`` (a :class:`~textadv.text.NormalizedEmbedding`): the
 :class:`~textadv.text.LSTMClassifier` and the :class:`~textadv.text.HFTextClassifier`.
