@@ -116,3 +116,40 @@ def test_a_backward_into_the_weight_drops_the_cache():
     optimizer.step()
     assert embedding.weight._version == version  # the update itself left no trace
     assert embedding.eps_scale() == _fresh_unit(embedding) != unit
+
+
+def test_vat_xi_is_in_the_unit_of_eps():
+    """In ``scale`` mode VAT's ξ is multiplied by σ̄ like ε (docs/miyato_reference.md, D3).
+
+    The VAT term equals the core's ``vat_perturbation`` called by hand with ξ·σ̄ and ε·σ̄ on the same
+    embeddings, dropout mask and initial direction, and differs from the same call with ξ unscaled.
+    """
+    from textadv.core import Threat, kl_from_logits, vat_perturbation
+    from textadv.objectives.base import CleanPass
+    from textadv.objectives.vat import VATTerm
+
+    model = _model()
+    model.eval()  # no dropout: the hand-made pass sees the same embeddings
+    surface, batch = TextSurface(model), _batch(0)
+    unit = surface.unit()
+    assert unit != 1.0
+    x = surface.inputs(batch).detach()
+    logits = surface.logits(x, batch)
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(7))
+
+    class Fixed(CleanPass):
+        def normal(self, x, unlabeled=False):
+            return noise
+
+    term = VATTerm(eps=2.0, xi=0.5)
+    clean = Fixed(surface, batch, x, logits, batch["labels"])
+    value = term.loss(clean)
+
+    def by_hand(xi):
+        threat = Threat(2, 2.0 * unit, mask=batch["attention_mask"])
+        f = lambda z: surface.logits(z, batch)  # noqa: E731
+        r = vat_perturbation(f, x, threat, xi=xi, clean_logits=logits.detach(), noise=noise)
+        return kl_from_logits(logits.detach(), f(x + r)).mean()
+
+    torch.testing.assert_close(value, by_hand(0.5 * unit), rtol=0, atol=0)
+    assert not torch.equal(value, by_hand(0.5))

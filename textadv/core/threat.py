@@ -14,6 +14,10 @@ Precision: every floating dtype torch has works. In float16 and bfloat16 the ℓ
 its floor for zero gradients, the projection's factor) runs in float32 and the result is cast back,
 because the norm's floor (1e-12) underflows to 0 there and a zero gradient would give 0/0; float32
 and float64 run in their own dtype.
+
+Deviation from Miyato et al.'s reference code (docs/miyato_reference.md, D1): its ``_scale_l2``
+divides by the max-abs entry before the norm, so a direction keeps its full size down to a norm of
+about 1e-15; here ``g / max(‖g‖, 1e-12)`` starts to shrink below 1e-12.
 """
 
 from __future__ import annotations

@@ -245,7 +245,10 @@ def finetune(
     )
     unlabeled_set = None
     if objective.uses_unlabeled and len(data.unlabeled) > 0:
-        unlabeled_set = _encode(encoder, data.unlabeled, None, config.max_length, "unlabeled texts", notes)
+        # VAT's stream is every training text, the labelled ones included, as the reference code's
+        # language-model stream is (docs/miyato_reference.md, row 10)
+        stream = data.train.texts + data.unlabeled
+        unlabeled_set = _encode(encoder, stream, None, config.max_length, "training and unlabeled texts", notes)
     train_config = TrainConfig(
         batch_size=config.batch_size,
         lr=config.lr,

@@ -51,11 +51,14 @@ class VATTerm(Term):
                 return surface.distributions(surface.logits(z, batch))
 
         threat = surface.threat(batch, self.norm, self.eps)
+        # ξ in the same unit as ε (σ̄ for a transformer's ``scale`` embeddings), as small against ε as
+        # the reference's 0.1 against 5 in normalised units (docs/miyato_reference.md, D3)
+        unit = surface.unit()
         r = vat_perturbation(
             logits_fn,
             x.detach(),
             threat,
-            xi=self.xi,
+            xi=self.xi if unit == 1.0 else self.xi * unit,
             iterations=self.iterations,
             clean_logits=p_logits,
             noise=clean.normal(x, unlabeled=unlabeled is not None),

@@ -80,6 +80,10 @@ class Surface(ABC):
         """The threat model for this batch: the given norm and ε with this surface's mask and bounds."""
         return Threat(norm, eps, bounds=self.bounds, mask=self.mask(batch))
 
+    def unit(self) -> float:
+        """The size in the perturbed tensor of one unit of ε and of VAT's ξ (1: the tensor's own units)."""
+        return 1.0
+
     def labels(self, batch: Batch) -> Tensor:
         if "labels" not in batch:
             raise KeyError("the batch has no 'labels' entry; supervised objectives need labelled batches")

@@ -45,11 +45,13 @@ class TextSurface(Surface):
         return batch["attention_mask"]
 
     def threat(self, batch: Batch, norm, eps) -> Threat:
-        """ε in the embedding's units: multiplied by ``embedding.eps_scale()`` (σ̄ in ``"scale"`` mode, else 1)."""
-        if not (
-            isinstance(eps, (int, float)) and eps == 0
-        ):  # ε = 0 (input checks) needs no unit: σ̄ costs a pass over the vocabulary
-            scale = self.model.embedding.eps_scale()
+        """ε in the embedding's units: multiplied by :meth:`unit` (σ̄ in ``"scale"`` mode, else 1)."""
+        if not (isinstance(eps, (int, float)) and eps == 0):  # ε = 0 (input checks) needs no unit
+            scale = self.unit()
             if scale != 1.0:
                 eps = eps * scale
         return Threat(norm, eps, bounds=self.bounds, mask=self.mask(batch))
+
+    def unit(self) -> float:
+        """``embedding.eps_scale()``: σ̄ of the raw embeddings in ``"scale"`` mode, 1 otherwise (cached per step)."""
+        return self.model.embedding.eps_scale()

@@ -16,7 +16,7 @@ centred, unit-variance word vectors to a model pretrained on raw ones; ``"scale"
 vectors and measures ε in units of their frequency-weighted spread σ̄. Default: ``"scale"``
 (:data:`DEFAULT_HF_NORMALIZATION`): Miyato normalisation throws away part of what pretraining learnt
 before fine-tuning starts, while the attack size stays comparable in both modes, so the same
-``--epsilon`` default carries over (VAT's ξ is not rescaled: docs/miyato_reference.md, D3). The
+``--epsilon`` default carries over (and VAT's ξ, in the same unit: docs/miyato_reference.md, D3). The
 measurements behind this choice (a frozen-feature probe, ``bench/hf_normalization_probe.py``, and
 short fine-tuning runs) are in docs/results/text.md.
 

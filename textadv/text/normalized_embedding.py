@@ -30,8 +30,8 @@ Against the reference code (tensorflow/models ``research/adversarial_text/layers
 ``Embedding._normalize``; the full comparison is docs/miyato_reference.md): ``"miyato"`` is the same
 formula, constant and gradient path. Deviations: the LSTM's vocabulary keeps an ``<unk>`` row that
 carries the count of every out-of-vocabulary word, where the reference drops those words from the
-text; and in ``"scale"`` mode (no reference counterpart) only ε is multiplied by σ̄, VAT's ξ is not,
-so ξ = 0.1 is about 1.8 normalised units for the packaged MiniLM instead of 0.1.
+text. In ``"scale"`` mode (no reference counterpart) ε and VAT's ξ are both multiplied by σ̄
+(``TextSurface.unit``), so their ratio is the reference's.
 """
 
 from __future__ import annotations
