@@ -262,31 +262,8 @@ def apgd_run(
     return APGDRun(out_x.detach(), out_loss, best_hist, loss_hist, eta_hist, done)
 
 
-def apgd(
-    loss_fn: LossFn,
-    x: Tensor,
-    threat: Threat,
-    *,
-    steps: int = 100,
-    rho: float = 0.75,
-    momentum: float = 0.75,
-    random_start: bool = True,
-    targeted: bool = False,
-    generator: Optional[torch.Generator] = None,
-    done_fn: Optional[DoneFn] = None,
-    drop_done: bool = True,
-) -> Tensor:
-    """Croce & Hein's APGD. Returns the adversarial input ``[B, ...]`` (detached); see :func:`apgd_run`."""
-    return apgd_run(
-        loss_fn,
-        x,
-        threat,
-        steps=steps,
-        rho=rho,
-        momentum=momentum,
-        random_start=random_start,
-        targeted=targeted,
-        generator=generator,
-        done_fn=done_fn,
-        drop_done=drop_done,
-    ).x
+def apgd(loss_fn: LossFn, x: Tensor, threat: Threat, **options) -> Tensor:
+    """Croce & Hein's APGD. Returns the adversarial input ``[B, ...]`` (detached); the options
+    (``steps``, ``rho``, ``momentum``, ``random_start``, ``targeted``, ``generator``, ``done_fn``,
+    ``drop_done``) are those of :func:`apgd_run`."""
+    return apgd_run(loss_fn, x, threat, **options).x
