@@ -323,7 +323,7 @@ def deepfool_rho(
 
     ``bounds`` defaults to ``None``, as in the paper: ρ̂_adv measures the distance to the decision
     boundary, box or not. Clipping every iterate to the pixel box (``bounds=surface.bounds``) makes
-    DeepFool stall on a share of MNIST digits (about a quarter of a small CNN's, in our runs).
+    DeepFool stall on a share of MNIST digits (30-40% of a small CNN's, in docs/results/image.md).
     """
     from ..core.deepfool import deepfool, robustness_rho
 
