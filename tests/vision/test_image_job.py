@@ -11,7 +11,7 @@ import pytest
 import torch
 
 HERE = Path(__file__).parent
-EVALUATED = ("clean_accuracy", "fgsm", "pgd", "deepfool_rho", "fgsm_rho", "dataset")
+EVALUATED = ("clean_accuracy", "fgsm", "apgd", "deepfool_rho", "fgsm_rho", "dataset")
 
 
 def _free_port() -> int:
