@@ -23,7 +23,8 @@ from pathlib import Path
 from textadv.report import is_complete, read_json, table, write_json, write_text
 from textadv.jobs.image import ImageSettings, image_train
 
-EVAL = dict(eval_eps=(0.3,), eval_examples=500, rho_examples=100)
+# The documented table was measured with PGD-40 (step 0.01); APGD is the job's default since.
+EVAL = dict(eval_eps=(0.3,), eval_examples=500, rho_examples=100, eval_attack="pgd")
 # Madry's ε = 0.3 PGD training stays on the chance-level plateau with the small CNN and this budget,
 # so PGD training at ε = 0.1 is run too (evaluated at 0.1 and 0.3).
 VARIANTS = {"pgd-eps0.1": dict(adv="pgd", epsilon=0.1, eval_eps=(0.1, 0.3))}

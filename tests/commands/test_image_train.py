@@ -46,7 +46,7 @@ def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
     metrics = json.loads(files["metrics.json"].read_text())
     state = json.loads((run / "checkpoint" / "state.json").read_text())
     assert metrics["train"]["steps"] == state["global_step"] == 12
-    assert set(metrics["pgd"]) == {"0.1", "0.3"} and metrics["dataset"]["evaluated"] == 40
+    assert set(metrics["apgd"]) == {"0.1", "0.3"} and metrics["dataset"]["evaluated"] == 40
 
     # The checkpoint rebuilds the model the metrics were computed with.
     model = load_model(run)
@@ -84,7 +84,7 @@ def test_end_to_end_run_directory_is_consistent(tmp_path, capsys):
         == 0
     )
     transfer = json.loads((ens / "metrics.json").read_text())["transfer"]
-    assert set(transfer) == {"source", "fgsm", "pgd"} and set(transfer["fgsm"]) == {"0.1", "0.3"}
+    assert set(transfer) == {"source", "fgsm", "apgd"} and set(transfer["fgsm"]) == {"0.1", "0.3"}
 
 
 @pytest.mark.parametrize(

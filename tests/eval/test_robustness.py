@@ -62,9 +62,24 @@ def test_clean_and_robust_accuracy_match_the_closed_form(setup):
     pgd = robust_accuracy(
         surface, loader, AttackSpec("pgd", steps=10, restarts=2), eps_values=eps_values, progress=False
     )
+    apgd = robust_accuracy(surface, loader, AttackSpec("apgd", steps=10), eps_values=eps_values, progress=False)
     assert fgsm == pytest.approx(expected)
     assert pgd == pytest.approx(expected)
+    assert apgd == pytest.approx(expected)
     assert expected[0.2] < expected[0.05] < expected_clean  # the check is not vacuous
+
+
+@pytest.mark.parametrize("norm, eps_values", [("inf", [0.05, 0.1, 0.2]), (2, [0.2, 0.5, 1.0])])
+def test_early_stopped_apgd_gives_the_same_accuracy(setup, norm, eps_values):
+    """Stopping at an example's first misclassifying iterate changes nothing else (random starts are
+    drawn for the whole batch, examples never interact): the accuracy is identical."""
+    _, surface, loader, *_ = setup
+    spec = AttackSpec("apgd", norm=norm, steps=20)
+    fast = robust_accuracy(surface, loader, spec, eps_values=eps_values, seed=3, progress=False)
+    full = robust_accuracy(surface, loader, spec, eps_values=eps_values, seed=3, progress=False, early_stop=False)
+    assert fast == full
+    clean = clean_accuracy(surface, loader, progress=False)
+    assert clean > fast[eps_values[0]] > fast[eps_values[-1]]  # the attack bites
 
 
 def test_transfer_from_the_model_itself_is_white_box(setup):
@@ -142,7 +157,12 @@ def test_an_attack_added_to_the_table_serves_both_white_box_and_transfer(setup, 
 
 @pytest.mark.parametrize(
     "kwargs, word",
-    [(dict(name="cw"), "fgsm, pgd"), (dict(norm=1), "norm"), (dict(steps=0), "steps"), (dict(restarts=0), "restarts")],
+    [
+        (dict(name="cw"), "fgsm, pgd, apgd"),
+        (dict(norm=1), "norm"),
+        (dict(steps=0), "steps"),
+        (dict(restarts=0), "restarts"),
+    ],
 )
 def test_attack_spec_names_the_bad_setting(kwargs, word):
     with pytest.raises(ValueError, match=word):

@@ -272,7 +272,7 @@ def test_image_resume_takes_the_objective_from_the_run(runs, capsys):
     metrics, config = read_json(run / "metrics.json"), read_json(run / "config.json")
     assert metrics["adv"] == "pgd" and metrics["train"]["epsilon"] == 0.1 and metrics["train"]["steps"] == 6
     assert config["settings"]["max_steps"] == 6 and config["settings"]["eval_eps"] == [0.2]
-    assert set(metrics["pgd"]) == {"0.2"}
+    assert set(metrics["apgd"]) == {"0.2"}
 
 
 def _to_legacy(run: Path) -> None:

@@ -12,7 +12,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "train"))
 from _launch import launch_environment, torchrun  # noqa: E402
 
-EVALUATED = ("clean_accuracy", "fgsm", "pgd", "deepfool_rho", "fgsm_rho", "dataset")
+EVALUATED = ("clean_accuracy", "fgsm", "apgd", "deepfool_rho", "fgsm_rho", "dataset")
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 HELP = (
-    "Train a small CNN on MNIST-5k with --adv none|fgsm|pgd|ensemble|vat "
-    "and report clean/FGSM/PGD accuracy and DeepFool's rho."
+    "Train a small CNN on MNIST-5k with --adv none|fgsm|pgd|ensemble|vat and report clean/FGSM/APGD accuracy "
+    "and DeepFool's rho."
 )
 
 
@@ -33,11 +33,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = image_train(ImageSettings(**settings), output_dir, overwrite=args.overwrite)
     metrics = result.metrics
-    pgd = metrics["pgd"]
-    worst = max(pgd)
+    attack = metrics["eval_attack"]["name"]
+    iterative = metrics[attack]
+    worst = max(iterative)
     print(
         f"{result.run_dir}: clean {metrics['clean_accuracy']:.4f}, FGSM@{worst:g} {metrics['fgsm'][worst]:.4f}, "
-        f"PGD@{worst:g} {pgd[worst]:.4f}, DeepFool rho {metrics['deepfool_rho']['mean']:.3f}, "
+        f"{attack.upper()}@{worst:g} {iterative[worst]:.4f}, DeepFool rho {metrics['deepfool_rho']['mean']:.3f}, "
         f"FGSM rho {metrics['fgsm_rho']['mean']:.3f}"
     )
     return 0

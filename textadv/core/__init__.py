@@ -4,6 +4,7 @@ Attacks are functions of closures (``loss_fn(x) -> [B]`` or ``logits_fn(x) -> [B
 to perturb and a :class:`Threat`. Nothing here knows about tokens, pixels or transformers.
 """
 
+from .apgd import apgd, apgd_run
 from .context import attack_mode, eval_mode, frozen_batchnorm_stats, frozen_parameters
 from .deepfool import deepfool, robustness_rho
 from .fgsm import fgsm
@@ -17,6 +18,8 @@ __all__ = [
     "check_finite",
     "fgsm",
     "pgd",
+    "apgd",
+    "apgd_run",
     "vat_perturbation",
     "kl_from_logits",
     "detach_logits",

@@ -13,7 +13,7 @@ Every check runs before the run directory is touched (:mod:`textadv.report.runs`
     config.json          {"job": "image-train", "settings": ImageSettings, "model": CNNConfig, "data", ...}
     checkpoint/          model.safetensors + optimiser/scheduler/RNG state (resumable)
     history.json         training losses
-    accuracy_vs_eps.png  accuracy under FGSM and PGD (and transfer attacks) against ε
+    accuracy_vs_eps.png  accuracy under FGSM and APGD or PGD (and transfer attacks) against ε
     report.md            the metrics as Markdown
     metrics.json         written last: its presence marks the run complete
 
@@ -21,9 +21,12 @@ Metrics (PAPERS.md §1, §3, §4), on the first ``eval_examples`` images of the 
 held-out split:
 
 - ``clean_accuracy``;
-- ``fgsm`` / ``pgd``: ``{ε: accuracy}`` under white-box ℓ∞ FGSM and PGD (``eval_pgd_steps`` steps
-  of ``eval_pgd_step_size`` from a random start, the worst of ``pgd_restarts``; Madry's evaluation
-  is 40 steps of 0.01);
+- ``fgsm``: ``{ε: accuracy}`` under white-box ℓ∞ FGSM;
+- ``apgd`` (the default ``eval_attack``) or ``pgd``: ``{ε: accuracy}`` under the iterative attack,
+  named with its settings in ``eval_attack``: APGD-CE (Croce & Hein 2020) with ``eval_pgd_steps``
+  iterations from a random start, an image broken at its first misclassifying iterate; or PGD
+  (``eval_pgd_steps`` steps of ``eval_pgd_step_size`` from a random start, the worst of
+  ``pgd_restarts``; Madry's evaluation is 40 steps of 0.01);
 - ``deepfool_rho``: ρ̂_adv = mean ‖r‖₂/‖x‖₂ over the first ``rho_examples`` held-out images with
   DeepFool's r (10 classes, overshoot 0.02, 50 iterations, no pixel box, as in the paper), and the
   fraction it fooled;
@@ -103,7 +106,7 @@ def _report(settings: ImageSettings, metrics: dict, curves: dict) -> str:
 
 
 def _evaluate(settings: ImageSettings, surface, data, transfer_source, device) -> dict:
-    """Clean accuracy, FGSM/PGD accuracy, DeepFool and FGSM ρ, and the transfer attack (module docstring)."""
+    """Clean accuracy, FGSM and APGD/PGD accuracy, DeepFool and FGSM ρ, and the transfer attack (module docstring)."""
     from ..eval import AttackSpec, clean_accuracy, deepfool_rho, fgsm_rho, robust_accuracy, transfer_accuracy
     from ..surfaces import ImageSurface
     from ..train import Batches
@@ -112,24 +115,24 @@ def _evaluate(settings: ImageSettings, surface, data, transfer_source, device) -
     test = Batches({k: v[: settings.eval_examples] for k, v in data.test.items()}, settings.eval_batch_size)
     rho_set = Batches({k: v[: settings.rho_examples] for k, v in data.test.items()}, settings.eval_batch_size)
     fgsm_spec = AttackSpec("fgsm", norm="inf")
-    pgd_spec = AttackSpec(
-        "pgd",
+    name = settings.eval_attack
+    iterative = AttackSpec(
+        name,
         norm="inf",
         steps=settings.eval_pgd_steps,
         step_size=settings.eval_pgd_step_size,
         restarts=settings.pgd_restarts,
     )
+    described = {"name": name, "steps": settings.eval_pgd_steps}
+    if name == "pgd":
+        described.update(step_size=settings.eval_pgd_step_size, restarts=settings.pgd_restarts)
     sweep = dict(eps_values=settings.eval_eps, progress=settings.progress)
     metrics = {
         "evaluated": test.num_examples,
         "clean_accuracy": clean_accuracy(surface, test, progress=settings.progress),
         "fgsm": robust_accuracy(surface, test, fgsm_spec, **sweep),
-        "pgd": robust_accuracy(surface, test, pgd_spec, seed=settings.seed, **sweep),
-        "pgd_settings": {
-            "steps": settings.eval_pgd_steps,
-            "step_size": settings.eval_pgd_step_size,
-            "restarts": settings.pgd_restarts,
-        },
+        name: robust_accuracy(surface, test, iterative, seed=settings.seed, **sweep),
+        "eval_attack": described,
     }
     deepfool = deepfool_rho(surface, rho_set, progress=settings.progress)
     fgsm = fgsm_rho(surface, rho_set, progress=settings.progress)
@@ -140,7 +143,7 @@ def _evaluate(settings: ImageSettings, surface, data, transfer_source, device) -
         metrics["transfer"] = {
             "source": str(settings.transfer_from),
             "fgsm": transfer_accuracy(source, surface, test, fgsm_spec, **sweep),
-            "pgd": transfer_accuracy(source, surface, test, pgd_spec, seed=settings.seed, **sweep),
+            name: transfer_accuracy(source, surface, test, iterative, seed=settings.seed, **sweep),
         }
     return metrics
 
@@ -301,10 +304,11 @@ def image_train(
 
     # 7. Plot and report; metrics.json last.
     if accelerator.is_main_process:
-        curves = {"FGSM": metrics["fgsm"], f"PGD-{settings.eval_pgd_steps}": metrics["pgd"]}
+        name, label = settings.eval_attack, f"{settings.eval_attack.upper()}-{settings.eval_pgd_steps}"
+        curves = {"FGSM": metrics["fgsm"], label: metrics[name]}
         if "transfer" in metrics:
             curves["transfer FGSM"] = metrics["transfer"]["fgsm"]
-            curves[f"transfer PGD-{settings.eval_pgd_steps}"] = metrics["transfer"]["pgd"]
+            curves[f"transfer {label}"] = metrics["transfer"][name]
         plot_accuracy_vs_eps(
             {k: {0.0: metrics["clean_accuracy"], **v} for k, v in curves.items()},
             run.path / PLOT_FILE,

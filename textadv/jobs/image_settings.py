@@ -16,6 +16,7 @@ from .checks import check_all_finite, check_at_least
 from .flags import resumable_settings, setting
 
 ADV_CHOICES = NAMES  # every objective of the registry trains the CNN, each in its paper's norm
+EVAL_ATTACKS = ("apgd", "pgd")  # the iterative evaluation attacks (names in textadv.eval.ATTACKS)
 _OBJ, _DATA, _TRAIN, _EVAL = "objective", "data and model", "training", "evaluation"
 # Keys that directories written before config.json named its job saved among their settings.
 _LEGACY_RUN_KEYS = ("output_dir", "resume", "overwrite")
@@ -88,7 +89,21 @@ class ImageSettings:
     eval_eps: Tuple[float, ...] = setting(
         (0.05, 0.1, 0.2, 0.3), "ℓ∞ radii for FGSM and PGD", group=_EVAL, resumable=True
     )
-    eval_pgd_steps: int = setting(40, "PGD steps at evaluation (Madry: 40)", group=_EVAL, resumable=True)
+    eval_attack: str = setting(
+        "apgd",
+        "the iterative white-box attack of the evaluation: apgd (Croce & Hein's APGD-CE, which sets its own "
+        "step size and counts an image as broken at its first misclassifying iterate) or pgd (Madry's PGD "
+        "with --eval-pgd-step-size and --pgd-restarts, scored at its last iterate)",
+        choices=EVAL_ATTACKS,
+        group=_EVAL,
+        resumable=True,
+    )
+    eval_pgd_steps: int = setting(
+        40,
+        "iterations of the evaluation attack (Madry's PGD: 40; APGD gets the same budget)",
+        group=_EVAL,
+        resumable=True,
+    )
     eval_pgd_step_size: float = setting(0.01, "PGD step size at evaluation (Madry: 0.01)", group=_EVAL, resumable=True)
     pgd_restarts: int = setting(
         1, "random restarts of the PGD evaluation (the worst is kept)", group=_EVAL, resumable=True
@@ -132,6 +147,8 @@ class ImageSettings:
             raise ValueError(
                 f"--pgd-steps must be >= 1 and --pgd-step-size > 0, got {self.pgd_steps} and {self.pgd_step_size}"
             )
+        if self.eval_attack not in EVAL_ATTACKS:
+            raise ValueError(f"unknown --eval-attack {self.eval_attack!r}; choose one of {', '.join(EVAL_ATTACKS)}")
         if self.eval_pgd_steps < 1 or not self.eval_pgd_step_size > 0:
             raise ValueError("--eval-pgd-steps must be >= 1 and --eval-pgd-step-size > 0")
         if not self.eval_eps or any(not e >= 0 for e in self.eval_eps):
