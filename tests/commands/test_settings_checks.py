@@ -25,6 +25,11 @@ def finetune(**changes):
         (finetune, {"max_steps": 0}, "--max-steps must be >= 1, got 0"),
         (finetune, {"unlabeled_batch_size": 0}, "--unlabeled-batch-size must be >= 1, got 0"),
         (finetune, {"max_length": 1}, "--max-length must be >= 2, got 1"),
+        (
+            finetune,
+            {"unlabeled_from_rest": True},
+            "--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)",
+        ),
         (ImageSettings, {"eval_examples": 0}, "--eval-examples must be >= 1, got 0"),
         (ImageSettings, {"pgd_restarts": 0}, "--pgd-restarts must be >= 1, got 0"),
         (ImageSettings, {"hidden": -1}, "--hidden must be >= 1, got -1"),

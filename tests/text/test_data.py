@@ -147,3 +147,18 @@ def test_sst2_and_imdb_through_local_files(shared_data):
         shared_data / "imdb" / "imdb_test.csv.gz", max_train_examples=100, test_ratio=0.01, validation_ratio=0.01
     )
     assert len(imdb.train) == 100 and imdb.label_names == ("0", "1")
+
+
+def test_unlabeled_from_rest_holds_exactly_the_training_texts_left_out(tmp_path):
+    path = _csv(tmp_path / "d.csv", [f"review {i},{i % 2}" for i in range(50)])
+    full = load_text_classification(path, seed=3)
+    data = load_text_classification(path, seed=3, max_train_examples=12, unlabeled=["a plot"], unlabeled_from_rest=True)
+    rest = data.unlabeled[1:]
+    assert data.unlabeled[0] == "a plot" and len(data.train) == 12
+    assert not set(data.train.texts) & set(rest)  # disjoint
+    assert sorted(data.train.texts + rest) == sorted(full.train.texts)  # together exactly the training split
+    assert data.validation.texts == full.validation.texts and data.test.texts == full.test.texts
+    # Without the setting the left-out texts are not used at all.
+    assert load_text_classification(path, seed=3, max_train_examples=12, unlabeled=None).unlabeled == []
+    with pytest.raises(ValueError, match="unlabeled_from_rest needs max_train_examples"):
+        load_text_classification(path, unlabeled_from_rest=True)

@@ -296,3 +296,21 @@ def test_two_processes_match_one_process_text(corpus, tmp_path):
     seed_everything(config.seed)
     start = build_model(config, load_data(config))[0].state_dict()
     assert max(float((a[k] - start[k]).abs().max()) for k in a) > 1e-3
+
+
+def test_unlabeled_from_rest_feeds_the_left_out_training_texts_as_the_unlabeled_stream():
+    """--train-limit 500 --unlabeled none --unlabeled-from-rest: 500 labelled texts, exactly the others unlabeled."""
+    from collections import Counter
+
+    from textadv.jobs.finetune import load_data
+
+    full = load_data(FinetuneConfig(unlabeled="none").resolved())
+    data = load_data(FinetuneConfig(train_limit=500, unlabeled="none", unlabeled_from_rest=True).resolved())
+    assert len(data.train) == 500 and len(data.unlabeled) == len(full.train) - 500
+    # Disjoint rows that together are the training split (the corpus repeats a few snippets in separate
+    # rows, so the partition is of rows: a multiset equality, not a set one).
+    assert Counter(data.train.texts) + Counter(data.unlabeled) == Counter(full.train.texts)
+    assert data.test.texts == full.test.texts and data.validation.texts == full.validation.texts
+    # The default unlabeled text (the plot synopses) comes first when kept.
+    plots = load_data(FinetuneConfig(train_limit=500, unlabeled_from_rest=True).resolved()).unlabeled
+    assert plots[len(plots) - len(data.unlabeled) :] == data.unlabeled and len(plots) > len(data.unlabeled)

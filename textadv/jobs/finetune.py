@@ -94,6 +94,7 @@ def load_data(config: FinetuneConfig):
         hub=config.hub,
         hub_config=config.hub_config,
         max_train_examples=config.train_limit,
+        unlabeled_from_rest=config.unlabeled_from_rest,
         encoding=config.encoding,
     )
 

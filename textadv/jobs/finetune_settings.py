@@ -81,6 +81,12 @@ class FinetuneConfig:
     train_limit: Optional[int] = setting(
         None, "train on a seeded subset of this many examples (quick runs)", group=_DATA, default_help="all"
     )
+    unlabeled_from_rest: bool = setting(
+        False,
+        "the training texts left out by --train-limit join VAT's unlabeled stream, labels dropped "
+        "(label-scarce semi-supervised runs; with --unlabeled none they are the whole stream)",
+        group=_DATA,
+    )
     test_limit: Optional[int] = setting(
         None,
         "evaluate on a seeded subset of this many test examples (quick runs)",
@@ -186,6 +192,8 @@ class FinetuneConfig:
         for e in eps_values:
             if not (math.isfinite(e) and e >= 0):
                 raise ValueError(f"every --eval-eps value must be a finite number >= 0, got {e}")
+        if c.unlabeled_from_rest and c.train_limit is None:
+            raise ValueError("--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)")
         if c.normalization is not None and c.normalization not in NORMALIZATIONS:
             raise ValueError(f"--normalization must be one of {', '.join(NORMALIZATIONS)}, got {c.normalization!r}")
         if c.embedding_dropout is not None and not 0 <= c.embedding_dropout < 1:

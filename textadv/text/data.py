@@ -307,6 +307,7 @@ def load_text_classification(
     hub: bool = False,
     hub_config: Optional[str] = None,
     max_train_examples: Optional[int] = None,
+    unlabeled_from_rest: bool = False,
     encoding: str = "utf-8",
 ) -> TextClassificationData:
     """Load a text-classification dataset (module docstring for the sources).
@@ -324,6 +325,8 @@ def load_text_classification(
             hub's ClassLabel, else the sorted distinct training labels (integers 0..K-1 keep their ids).
         hub: load ``"rotten_tomatoes"`` from the hub instead of the packaged corpus.
         max_train_examples: keep a seeded subset of the training split (quick runs, tests).
+        unlabeled_from_rest: the training texts left out by ``max_train_examples`` join the unlabeled
+            text (after ``unlabeled``'s), their labels dropped: the label-scarce semi-supervised setting.
         encoding: the text encoding of local files (training, test, validation and unlabeled);
             UTF-8 is read with or without a byte-order mark.
     """
@@ -369,11 +372,15 @@ def load_text_classification(
     test_raw, validation_raw, train_raw = _seeded_split(all_raw, ratios, seed)
     test_raw = fixed.get("test", test_raw)
     validation_raw = fixed.get("validation", validation_raw)
+    rest: List[str] = []
+    if unlabeled_from_rest and max_train_examples is None:
+        raise ValueError("unlabeled_from_rest needs max_train_examples (the labelled subset whose rest is unlabeled)")
     if max_train_examples is not None:
         if max_train_examples < 1:
             raise ValueError(f"max_train_examples must be >= 1, got {max_train_examples}")
         keep = min(max_train_examples, len(train_raw.texts)) / max(len(train_raw.texts), 1)
-        train_raw = _seeded_split(train_raw, [keep], seed + 1)[0]
+        train_raw, rest_raw = _seeded_split(train_raw, [keep], seed + 1)
+        rest = rest_raw.texts if unlabeled_from_rest else []
 
     if label_names is not None:
         names = tuple(str(n) for n in label_names)
@@ -398,7 +405,7 @@ def load_text_classification(
     else:
         unlabeled_texts = load_unlabeled(unlabeled, text_column, encoding)
     return TextClassificationData(
-        build(train_raw), build(validation_raw), build(test_raw), names, unlabeled_texts, source
+        build(train_raw), build(validation_raw), build(test_raw), names, unlabeled_texts + rest, source
     )
 
 
