@@ -7,10 +7,15 @@ import pytest
 from textadv.jobs.checks import check_at_least, check_finite
 from textadv.jobs.finetune_settings import FinetuneConfig
 from textadv.jobs.image_settings import ImageSettings
+from textadv.jobs.pretrain_lm_settings import PretrainLMConfig
 
 
 def finetune(**changes):
     return FinetuneConfig(**changes).resolved()
+
+
+def pretrain_lm(**changes):
+    return PretrainLMConfig(**changes).resolved()
 
 
 @pytest.mark.parametrize(
@@ -27,6 +32,11 @@ def finetune(**changes):
         (finetune, {"max_length": 1}, "--max-length must be >= 2, got 1"),
         (
             finetune,
+            {"unlabeled_from_rest": True},
+            "--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)",
+        ),
+        (
+            pretrain_lm,
             {"unlabeled_from_rest": True},
             "--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)",
         ),

@@ -59,3 +59,9 @@ def check_all_finite(settings: Any) -> None:
             if isinstance(item, float) and not math.isfinite(item):
                 shown = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else value
                 raise ValueError(f"{flag_name(f.name)} must be a finite number, got {shown}")
+
+
+def check_data_selection(settings: Any) -> None:
+    """The text jobs' shared data flags: ``--unlabeled-from-rest`` needs the ``--train-limit`` it takes the rest of."""
+    if settings.unlabeled_from_rest and settings.train_limit is None:
+        raise ValueError("--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)")

@@ -24,7 +24,7 @@ from typing import Optional, Tuple
 from ..objectives.factory import NAMES, build_objective, default_norm
 from ..report.io import text_codec
 from ..text.build import LSTM
-from .checks import check_all_finite, check_at_least, check_finite
+from .checks import check_all_finite, check_at_least, check_data_selection, check_finite
 from .flags import resumable_settings, setting
 
 # The text job trains the objectives whose paper perturbs in ℓ2 (Miyato's: one ball over a whole
@@ -192,8 +192,7 @@ class FinetuneConfig:
         for e in eps_values:
             if not (math.isfinite(e) and e >= 0):
                 raise ValueError(f"every --eval-eps value must be a finite number >= 0, got {e}")
-        if c.unlabeled_from_rest and c.train_limit is None:
-            raise ValueError("--unlabeled-from-rest needs --train-limit (the labelled subset whose rest is unlabeled)")
+        check_data_selection(c)
         if c.normalization is not None and c.normalization not in NORMALIZATIONS:
             raise ValueError(f"--normalization must be one of {', '.join(NORMALIZATIONS)}, got {c.normalization!r}")
         if c.embedding_dropout is not None and not 0 <= c.embedding_dropout < 1:

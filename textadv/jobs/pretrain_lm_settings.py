@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
 from ..report.io import text_codec
-from .checks import check_all_finite, check_at_least, check_finite
+from .checks import check_all_finite, check_at_least, check_data_selection, check_finite
 from .finetune_settings import NORMALIZATIONS, FinetuneConfig
 from .flags import resumable_settings, setting
 
@@ -50,6 +50,7 @@ class PretrainLMConfig:
     )
     split_seed: int = _finetune_setting("split_seed")
     train_limit: Optional[int] = _finetune_setting("train_limit")
+    unlabeled_from_rest: bool = _finetune_setting("unlabeled_from_rest")
     min_count: int = _finetune_setting("min_count")
 
     embedding_dim: int = setting(128, "embedding size", group=_MODEL)
@@ -101,6 +102,7 @@ class PretrainLMConfig:
         check_at_least(self, "num_sampled", "eval_every", "save_every", minimum=0)
         check_at_least(self, "max_length", minimum=2)
         text_codec(self.encoding)  # an unknown encoding is refused before any file is read
+        check_data_selection(self)
         if not 0 <= self.embedding_dropout < 1:
             raise ValueError(f"--embedding-dropout must be in [0, 1), got {self.embedding_dropout}")
         if self.normalization not in NORMALIZATIONS:
