@@ -184,3 +184,24 @@ def test_checkpoint_vocab_mismatch(tmp_path):
     make_checkpoint(tmp_path / "c", np.ones((4, 2), dtype=np.float32), ["a", "b", "c"], [1, 1, 1])
     with pytest.raises(ValueError, match="has 3 tokens but the embedding matrix .* has 4 rows"):
         checkpoint_table(tmp_path / "c", space="raw")
+
+
+def test_language_model_run_directory_is_a_source(tmp_path):
+    """A ``pretrain-lm`` run directory (model in ``lm/``) reads like a classifier: its word vocabulary, normalised."""
+    from textadv.text import Vocabulary, save_text_model
+    from textadv.text.checkpoint import RUN_LM_DIR
+    from textadv.text.lstm import LSTMLanguageModel
+
+    vocab = Vocabulary.build(["good bad good fine awful good bad great"] * 3, min_count=1)
+    model = LSTMLanguageModel(
+        len(vocab), embedding_dim=8, hidden_size=4, embedding_dropout=0.5, counts=vocab.frequencies()
+    )
+    save_text_model(model, tmp_path / "lm-run" / RUN_LM_DIR, encoder=vocab)
+    table = checkpoint_table(tmp_path / "lm-run")
+    assert table.name == "lm-run" and table.kind == "lstm-lm-checkpoint" and table.space == "normalized"
+    with torch.no_grad():
+        np.testing.assert_allclose(table.matrix, model.embedding.normalized_weight().numpy(), atol=1e-5)
+    good = table.resolve("Good")  # the word tokenizer lower-cases, as for the classifier
+    assert good.status == "pieces" and good.rows == (vocab.index("good"),) and good.label == "Good [as good]"
+    (res,) = query_neighbours(table, ["good"], 3)
+    assert len(res.neighbours) == 3 and "good" not in [n.word for n in res.neighbours]

@@ -253,17 +253,19 @@ def _hf_pieces(tokenizer) -> Callable[[str], list]:
 
 
 def find_model_dir(path: PathLike) -> Path:
-    """The text-model directory at ``path``: itself, or the ``model/`` of a fine-tuning run directory."""
-    from ..text.checkpoint import MODEL_JSON, RUN_MODEL_DIR
+    """The text-model directory at ``path``: itself, the ``model/`` of a fine-tuning run directory or the
+    ``lm/`` of a ``pretrain-lm`` run directory."""
+    from ..text.checkpoint import MODEL_JSON, RUN_LM_DIR, RUN_MODEL_DIR
 
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"checkpoint directory {path} not found")
-    for candidate in (path, path / RUN_MODEL_DIR):
+    for candidate in (path, path / RUN_MODEL_DIR, path / RUN_LM_DIR):
         if (candidate / MODEL_JSON).is_file():
             return candidate
     raise FileNotFoundError(
-        f"no embedding matrix description in {path}: expected {MODEL_JSON} in {path} or {path / RUN_MODEL_DIR} "
+        f"no embedding matrix description in {path}: expected {MODEL_JSON} in {path}, {path / RUN_MODEL_DIR} "
+        f"or {path / RUN_LM_DIR} "
         "(textadv.text.save_text_model writes it beside model.safetensors)"
     )
 
@@ -276,7 +278,7 @@ def checkpoint_table(path: PathLike, name: Optional[str] = None, *, space: str =
     (Miyato's normalisation with the saved frequencies) or ``"auto"`` (normalized when the model was
     trained with ``normalization == "miyato"``, raw otherwise).
     """
-    from ..text.checkpoint import RUN_MODEL_DIR, load_tokenizer, read_embedding
+    from ..text.checkpoint import RUN_LM_DIR, RUN_MODEL_DIR, load_tokenizer, read_embedding
 
     _check_space(space)
     directory = find_model_dir(path)
@@ -293,13 +295,13 @@ def checkpoint_table(path: PathLike, name: Optional[str] = None, *, space: str =
                 )
             frequencies = np.ones(matrix.shape[0])  # the model itself was trained with uniform weights
         matrix = miyato_normalize(matrix, frequencies)
-    if meta["kind"] == "lstm":
+    if meta["kind"] in ("lstm", "lstm-lm"):  # the classifier and the language model share the word vocabulary
         from ..text.vocab import word_tokenize
 
         tokenize = word_tokenize
     else:
         tokenize = _hf_pieces(load_tokenizer(directory))
-    label = name or (directory.parent.name if directory.name == RUN_MODEL_DIR else directory.name)
+    label = name or (directory.parent.name if directory.name in (RUN_MODEL_DIR, RUN_LM_DIR) else directory.name)
     return EmbeddingTable(
         label,
         matrix,
