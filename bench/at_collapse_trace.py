@@ -16,7 +16,7 @@ inspected), and prints one line every `--every` steps:
   embeddings.
 
 Run: python bench/at_collapse_trace.py --adv at --epsilon 5 --steps 800 --every 40 [--glove]
-     [--embedding-dropout 0] [--lr 0.005] [--warm 600]  (--warm N: N steps without AT first)
+     [--embedding-dropout 0] [--lr 0.005] [--warm 600] [--init-from LM_RUN]  (--warm N: N steps without AT first)
 """
 
 import argparse
@@ -41,12 +41,18 @@ parser.add_argument("--glove", action="store_true")
 parser.add_argument("--embedding-dropout", type=float, default=0.5)
 parser.add_argument("--lr", type=float, default=1e-3)
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--init-from", default=None, help="a textadv pretrain-lm run directory")
 args = parser.parse_args()
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore", message=".*longer than max_length")
 
 config = FinetuneConfig(
-    adv=args.adv, epsilon=args.epsilon, glove=args.glove, embedding_dropout=args.embedding_dropout, lr=args.lr
+    adv=args.adv,
+    epsilon=args.epsilon,
+    glove=args.glove,
+    embedding_dropout=args.embedding_dropout,
+    lr=args.lr,
+    init_from=args.init_from,
 ).resolved()
 data = load_data(config)
 seed_everything(args.seed)
