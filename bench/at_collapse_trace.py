@@ -11,7 +11,8 @@ inspected), and prints one line every `--every` steps:
   clamp (docs/miyato_reference.md, D1); eps/|x|: ε over the median sequence norm of x;
 - val acc / margin sd: accuracy and the standard deviation over examples of the logit margin on the
   first 512 validation snippets (eval mode): how much the output still depends on the input;
-- relu: dense units active on at least one of those snippets (of 30); Var: mean frequency-weighted
+- relu: dense units active on at least one of those snippets (of 30); |h|: mean absolute LSTM
+  output on them (saturation would push it towards 1); Var: mean frequency-weighted
   variance of the raw embedding table; top10: mean norm of the 10 most frequent words' normalised
   embeddings.
 
@@ -67,8 +68,9 @@ scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_de
 top10 = torch.argsort(model.embedding.frequencies, descending=True)[:10]
 dense = {}
 model.dense.register_forward_hook(lambda module, inputs, output: dense.__setitem__("out", output.detach()))
+model.lstm.register_forward_hook(lambda module, inputs, output: dense.__setitem__("lstm", output[0].detach()))
 
-print("step clean adv g_med g_min n<1e-12 eps/|x| val_acc margin_sd relu Var top10")
+print("step clean adv g_med g_min n<1e-12 eps/|x| val_acc margin_sd relu |h| Var top10")
 shuffle, order, step = random.Random(args.seed), [], 0
 while step < args.steps:
     if not order:
@@ -95,12 +97,13 @@ while step < args.steps:
         accuracy = float((logits.argmax(1) == val["labels"]).float().mean())
         margin_sd = float((logits[:, 1] - logits[:, 0]).std())
         alive = int((dense["out"] > 0).any(0).sum())
+        lstm_h = float(dense["lstm"].abs().mean())
         _, var = model.embedding.moments()
         top = float(model.embedding.normalized_weight()[top10].norm(dim=1).mean())
     adv = sum(float(v) for v in out.terms.values())
     print(
         f"{step} {float(out.clean_loss):.3f} {adv:.3f} {float(g_norm.median()):.2e} {float(g_norm.min()):.2e} "
         f"{int((g_norm < 1e-12).sum())} {args.epsilon / float(x_norm.median()):.3f} {accuracy:.3f} {margin_sd:.4f} "
-        f"{alive} {float(var.mean()):.3f} {top:.2f}",
+        f"{alive} {lstm_h:.3f} {float(var.mean()):.3f} {top:.2f}",
         flush=True,
     )
