@@ -10,6 +10,8 @@
 #    looked at for this choice. The winning ε is reused for VAT and AT+VAT (no sweep of their own).
 # 2. none, then at, vat, at+vat at that ε, seeds $SEEDS (AT's seed-0 run is the sweep's run).
 # 3. A table of test error mean ± sample std per objective.
+# 4. With VAT_CHECK=1: VAT, seed 0, at the other ε of the grid, printing validation accuracy only, to
+#    see whether AT's ε is also VAT's best on validation (reported, never used to pick ε).
 # A run whose metrics.json exists is read back, not re-run, so an interrupted sweep can be restarted.
 set -euo pipefail
 
@@ -79,3 +81,11 @@ for adv in advs:
           f"{' '.join(f'{e:.2f}' for e in errs)} | {statistics.mean(vals):.2f} | "
           f"{statistics.mean(m['train']['seconds'] for m in ms):.0f} |")
 EOF
+
+if [ "${VAT_CHECK:-0}" = 1 ]; then
+  for eps in $EPS_GRID; do
+    run vat "$eps" 0
+    echo "vat validation accuracy at eps=$eps seed 0: $(validation_accuracy "$ROOT/vat-eps$eps-seed0")" \
+      | tee -a "$ROOT/eps_sweep.txt" >&2
+  done
+fi
