@@ -40,20 +40,16 @@ def given_settings(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..jobs.finetune import FinetuneConfig, finetune
-    from ..jobs.flags import run_dir_of
+    from ..jobs.flags import run_dir_of, run_job
 
-    settings = given_settings(args)
-    output_dir, resume = run_dir_of(args)
+    run_dir_of(args)  # contradicting run-directory flags are refused first
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         import torch
 
         torch.set_num_threads(args.threads)
-    if resume:
-        result = finetune(output_dir=output_dir, resume=True, overrides=settings)
-    else:
-        result = finetune(FinetuneConfig(**settings), output_dir, overwrite=args.overwrite)
+    result = run_job(args, FinetuneConfig, finetune)
     t = result.metrics["test"]
     line = f"test accuracy {t['clean_accuracy']:.4f} (error {100 * t['clean_error']:.2f}%)"
     if "pgd_accuracy" in t:

@@ -23,15 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..jobs.flags import given_settings, run_dir_of
+    from ..jobs.flags import run_job
     from ..jobs.image import ImageSettings, image_train
 
-    settings = given_settings(args, ImageSettings)
-    output_dir, resume = run_dir_of(args)
-    if resume:
-        result = image_train(output_dir=output_dir, resume=True, overrides=settings)
-    else:
-        result = image_train(ImageSettings(**settings), output_dir, overwrite=args.overwrite)
+    result = run_job(args, ImageSettings, image_train)
     metrics = result.metrics
     attack = metrics["eval_attack"]["name"]
     iterative = metrics[attack]

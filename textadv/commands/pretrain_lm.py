@@ -24,15 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..jobs.flags import given_settings, run_dir_of
+    from ..jobs.flags import run_job
     from ..jobs.pretrain_lm import PretrainLMConfig, pretrain_lm
 
-    settings = given_settings(args, PretrainLMConfig)
-    output_dir, resume = run_dir_of(args)
-    if resume:
-        result = pretrain_lm(output_dir=output_dir, resume=True, overrides=settings)
-    else:
-        result = pretrain_lm(PretrainLMConfig(**settings), output_dir, overwrite=args.overwrite)
+    result = run_job(args, PretrainLMConfig, pretrain_lm)
     m = result.metrics
     ppl = m["validation_perplexity"]
     shown = "n/a (no validation text)" if ppl is None else f"{ppl:.1f}"

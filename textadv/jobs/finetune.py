@@ -280,16 +280,9 @@ def finetune(
         "unlabeled_examples": len(unlabeled_set) if unlabeled_set is not None else 0,
         **info,
     }
-    if accelerator.is_main_process:
-        run.start(
-            {
-                "settings": config.to_dict(),
-                "train_config": asdict(train_config),
-                "data": data_info,
-                "processes": accelerator.num_processes,
-            }
-        )
-    accelerator.wait_for_everyone()
+    run.start_on_main(
+        accelerator, {"settings": config.to_dict(), "train_config": asdict(train_config), "data": data_info}
+    )
 
     # 6. Training.
     collate = text.TextCollator(text.pad_id_of(encoder))
@@ -329,13 +322,7 @@ def finetune(
         "seed": config.seed,
         "epsilon": config.epsilon,
         "test": test_metrics,
-        "train": {
-            "steps": result.global_step,
-            "epochs_completed": result.epoch,
-            "seconds": seconds,
-            "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
-            "resumed": bool(resume),
-        },
+        "train": result.summary(seconds, resume),
         "data": {
             "source": data.source,
             "train_examples": len(train_set),

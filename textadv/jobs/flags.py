@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 
 def setting(
@@ -149,3 +149,13 @@ def run_dir_of(args: argparse.Namespace) -> Tuple[Optional[str], bool]:
     if args.output_dir and args.output_dir != resume:
         raise ValueError("--resume DIR continues the run in DIR; drop --output-dir or give the same directory")
     return resume, True
+
+
+def run_job(args: argparse.Namespace, cls: type, job: Callable[..., Any]) -> Any:
+    """Run ``job`` with the command line's settings of ``cls``: a new run (``--output-dir``, ``--overwrite``),
+    or a resumed one (``--resume``) whose saved settings the given flags may only change where allowed."""
+    settings = given_settings(args, cls)
+    output_dir, resume = run_dir_of(args)
+    if resume:
+        return job(output_dir=output_dir, resume=True, overrides=settings)
+    return job(cls(**settings), output_dir, overwrite=args.overwrite)

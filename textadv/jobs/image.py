@@ -242,21 +242,19 @@ def image_train(
     # 3. The checkpoint a resumed run continues from; 4. the run directory, config.json first.
     if resume:
         check_checkpoint(run.path, rank=accelerator.process_index)
-    if accelerator.is_main_process:
-        run.start(
-            {
-                "settings": settings.to_dict(),
-                "model": model_config.to_dict(),
-                "data": {
-                    "name": data.name,
-                    "train": len(data.train["labels"]),
-                    "test": len(data.test["labels"]),
-                    "image_shape": list(data.image_shape),
-                },
-                "processes": accelerator.num_processes,
-            }
-        )
-    accelerator.wait_for_everyone()
+    run.start_on_main(
+        accelerator,
+        {
+            "settings": settings.to_dict(),
+            "model": model_config.to_dict(),
+            "data": {
+                "name": data.name,
+                "train": len(data.train["labels"]),
+                "test": len(data.test["labels"]),
+                "image_shape": list(data.image_shape),
+            },
+        },
+    )
 
     # 5. Training.
     seed_everything(settings.seed)
@@ -293,7 +291,7 @@ def image_train(
             "steps": result.global_step,
             "epochs": result.epoch,
             "seconds": round(train_seconds, 1),
-            "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
+            "final_loss": result.final_loss,
             "objective": objective.name,
             "epsilon": settings.train_epsilon,
             "norm": settings.norm,

@@ -236,16 +236,9 @@ def pretrain_lm(
         "validation_sequences": len(validation),
         "vocab_size": len(vocabulary),
     }
-    if accelerator.is_main_process:
-        run.start(
-            {
-                "settings": config.to_dict(),
-                "train_config": asdict(train_config),
-                "data": data_info,
-                "processes": accelerator.num_processes,
-            }
-        )
-    accelerator.wait_for_everyone()
+    run.start_on_main(
+        accelerator, {"settings": config.to_dict(), "train_config": asdict(train_config), "data": data_info}
+    )
 
     # 5. Training on the shared loop; the validation perplexity is its evaluation.
     collate = TextCollator(PAD_ID)
@@ -278,13 +271,7 @@ def pretrain_lm(
         "vocab_size": len(vocabulary),
         "num_sampled": config.num_sampled,
         "seed": config.seed,
-        "train": {
-            "steps": result.global_step,
-            "epochs_completed": result.epoch,
-            "seconds": seconds,
-            "final_loss": next((h["loss"] for h in reversed(result.history) if "loss" in h), None),
-            "resumed": bool(resume),
-        },
+        "train": result.summary(seconds, resume),
         "data": data_info,
     }
 

@@ -131,6 +131,13 @@ class RunDir:
     overwrite: bool = False
     saved: Optional[dict] = field(default=None, repr=False)  # config.json of the run being resumed
 
+    def start_on_main(self, accelerator: Any, config: Mapping[str, Any]) -> Path:
+        """:meth:`start` on the main process, with the number of ``processes``; every process waits for it."""
+        if accelerator.is_main_process:
+            self.start({**config, "processes": accelerator.num_processes})
+        accelerator.wait_for_everyone()
+        return self.path
+
     def start(self, config: Mapping[str, Any]) -> Path:
         """Prepare the directory and write ``config.json`` (``{"job", "format_version", **config}``).
 

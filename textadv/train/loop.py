@@ -139,6 +139,21 @@ class TrainResult:
     final_eval: Optional[dict] = None
     checkpoint_dir: Optional[Path] = None
 
+    @property
+    def final_loss(self) -> Optional[float]:
+        """The last logged training loss, or ``None`` before any log."""
+        return next((h["loss"] for h in reversed(self.history) if "loss" in h), None)
+
+    def summary(self, seconds: float, resumed: bool) -> dict:
+        """The ``train`` entry of a text job's ``metrics.json``."""
+        return {
+            "steps": self.global_step,
+            "epochs_completed": self.epoch,
+            "seconds": seconds,
+            "final_loss": self.final_loss,
+            "resumed": bool(resumed),
+        }
+
 
 def train(
     model: torch.nn.Module,
