@@ -210,7 +210,7 @@ def finetune(
     from .. import text
     from ..eval import clean_accuracy
     from ..objectives import build_objective
-    from ..report.runs import on_main, open_run, resumed_settings
+    from ..report.runs import on_main, open_run
     from ..surfaces import TextSurface
     from ..train import Batches, TrainConfig, check_checkpoint, seed_everything, train
     from ..train.loop import default_accelerator
@@ -218,8 +218,7 @@ def finetune(
     # 1. Settings, and the run directory checked (nothing is written before step 5).
     run = open_run(output_dir, JOB, resume=resume, overwrite=overwrite)
     if resume:
-        saved = FinetuneConfig.from_dict(run.saved["settings"]).to_dict()
-        config = FinetuneConfig.from_dict(resumed_settings(saved, overrides, RESUMABLE_CHANGES))
+        config = run.resumed(FinetuneConfig, overrides, RESUMABLE_CHANGES)
     config = (config or FinetuneConfig()).resolved()
 
     # 2. Data, model and objective.

@@ -173,7 +173,7 @@ def image_train(
     """
     from ..objectives import build_objective
     from ..report import plot_accuracy_vs_eps, write_text
-    from ..report.runs import REPORT_FILE, on_main, open_run, resumed_settings
+    from ..report.runs import REPORT_FILE, on_main, open_run
     from ..surfaces import ImageSurface
     from ..train import TrainConfig, check_checkpoint, seed_everything, train
     from ..train.loop import default_accelerator
@@ -182,8 +182,7 @@ def image_train(
     # 1. Settings, and the run directory checked (nothing is written before step 4).
     run = open_run(output_dir, JOB, resume=resume, overwrite=overwrite)
     if resume:
-        saved = ImageSettings.from_dict(run.saved["settings"]).to_dict()
-        settings = ImageSettings.from_dict(resumed_settings(saved, overrides, RESUMABLE_CHANGES))
+        settings = run.resumed(ImageSettings, overrides, RESUMABLE_CHANGES)
     settings = settings or ImageSettings()
 
     # 2. Source models, data, the CNN's shape, the objective and the training settings.

@@ -174,7 +174,7 @@ def pretrain_lm(
     with its saved settings, where only ``RESUMABLE_CHANGES`` in ``overrides`` may differ. Bad input
     raises ``ValueError``/``FileNotFoundError`` before the run directory is touched.
     """
-    from ..report.runs import open_run, resumed_settings
+    from ..report.runs import open_run
     from ..text import TextCollator, Vocabulary
     from ..text.checkpoint import save_text_model
     from ..text.lstm import LSTMLanguageModel
@@ -187,8 +187,7 @@ def pretrain_lm(
     # 1. Settings, and the run directory checked (nothing is written before step 4).
     run = open_run(output_dir, JOB, resume=resume, overwrite=overwrite)
     if resume:
-        saved = PretrainLMConfig.from_dict(run.saved["settings"]).to_dict()
-        config = PretrainLMConfig.from_dict(resumed_settings(saved, overrides, RESUMABLE_CHANGES))
+        config = run.resumed(PretrainLMConfig, overrides, RESUMABLE_CHANGES)
     config = (config or PretrainLMConfig()).resolved()
 
     # 2. Data: the fine-tuning job's vocabulary over its training plus unlabeled text.

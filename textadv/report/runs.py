@@ -131,6 +131,12 @@ class RunDir:
     overwrite: bool = False
     saved: Optional[dict] = field(default=None, repr=False)  # config.json of the run being resumed
 
+    def resumed(self, cls: type, overrides: Optional[Mapping[str, Any]], resumable: Collection[str]) -> Any:
+        """The settings (``cls``, with ``from_dict``/``to_dict``) this resumed run continues with: its saved
+        ones, with the changes in ``overrides`` that ``resumable`` allows (:func:`resumed_settings`)."""
+        saved = cls.from_dict(self.saved["settings"]).to_dict()
+        return cls.from_dict(resumed_settings(saved, overrides, resumable))
+
     def start_on_main(self, accelerator: Any, config: Mapping[str, Any]) -> Path:
         """:meth:`start` on the main process, with the number of ``processes``; every process waits for it."""
         if accelerator.is_main_process:
