@@ -105,6 +105,47 @@ def test_the_loop_stops_on_a_non_finite_gradient_before_updating_the_parameters(
     assert not (tmp_path / "checkpoint").exists()
 
 
+class ScaledPixels(ImageSurface):
+    """Perturbs ``pixels · model.scale``: the tensor to perturb depends on a parameter, as embeddings do."""
+
+    def inputs(self, batch):
+        return batch["pixels"] * self.model.scale
+
+
+class OverflowingSGD(torch.optim.SGD):
+    """SGD whose first update overflows ``scale`` to inf: a diverging update with finite loss and gradient."""
+
+    def __init__(self, params, scale):
+        super().__init__(params, lr=0.01)
+        self.scale = scale
+
+    def step(self, closure=None):
+        out = super().step(closure)
+        with torch.no_grad():
+            self.scale.fill_(math.inf)
+        return out
+
+
+def test_a_non_finite_input_of_the_objective_names_the_step(tmp_path):
+    """Embeddings that overflowed after an update reach AT's input check first: the stop names the step."""
+    data = load_images("digits", seed=0, train_size=32, test_size=10).train
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    model.scale = nn.Parameter(torch.ones(()))
+    config = TrainConfig(batch_size=16, max_steps=3, seed=0)
+    with pytest.raises(NonFiniteTrainingError, match=r"^training stopped at step 2: the model's input .* not finite"):
+        train(
+            model,
+            ScaledPixels(model),
+            build_objective("at", eps=0.1, norm=2),
+            data,
+            config=config,
+            output_dir=tmp_path,
+            optimizer_factory=lambda params: OverflowingSGD(params, model.scale),
+            progress=False,
+        )
+
+
 def test_the_loop_trains_on_when_every_step_is_finite(tmp_path):
     # the same model without the NaN gradient: the check lets finite steps through and costs no pass
     data = load_images("digits", seed=0, train_size=32, test_size=10).train

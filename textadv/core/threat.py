@@ -78,10 +78,14 @@ def _canonical_norm(norm: Norm) -> str:
     raise ValueError(f"norm must be 'inf' or 2, got {norm!r}")
 
 
+class NonFiniteInputError(ValueError):
+    """The tensor to perturb holds NaN or ±inf (a ``ValueError``; a training loop names its step)."""
+
+
 def check_finite(x: Tensor, name: str = "x") -> None:
-    """Raise ``ValueError`` naming ``name`` when it holds NaN or ±inf."""
+    """Raise :class:`NonFiniteInputError` naming ``name`` when it holds NaN or ±inf."""
     if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values; clean the input before attacking it")
+        raise NonFiniteInputError(f"{name} contains NaN or infinite values; clean the input before attacking it")
 
 
 @dataclass(frozen=True)

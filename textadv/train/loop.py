@@ -39,13 +39,14 @@ from typing import Any, Callable, List, Mapping, Optional
 import torch
 
 from ..core.draws import ExampleDraws
+from ..core.threat import NonFiniteInputError
 from ..objectives import Objective
 from ..report.io import write_json
 from ..report.runs import resumed_settings
 from ..surfaces import Batch, Surface, to_device
 from .checkpoint import CHECKPOINT, find_checkpoint, load_checkpoint, save_checkpoint
 from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, unlabeled_indices
-from .guard import check_step, grad_norm
+from .guard import NonFiniteTrainingError, check_step, grad_norm
 from .launch import default_accelerator
 from .processes import Processes, combine_gradients
 from .seed import seed_everything, step_generator
@@ -280,6 +281,14 @@ def train(
             "history": history,
         }
 
+    def kept() -> str:
+        """What a stopped run leaves, for its message."""
+        return (
+            "no checkpoint"
+            if saved_step is None
+            else f"the checkpoint of step {saved_step} in {output_dir / CHECKPOINT}"
+        )
+
     def save() -> Path:
         nonlocal saved_step
         saved_step = global_step
@@ -321,18 +330,26 @@ def train(
             if len(local):
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
                 unlabeled_step, unlabeled_draws = unlabeled_for(global_step)
-                out = objective.step(
-                    surface,
-                    batch,
-                    backward=procs.backward,
-                    unlabeled=unlabeled_step,
-                    step=global_step,
-                    generator=step_generator(config.seed, procs.rank, global_step, procs.device),
-                    draws=ExampleDraws(config.seed, global_step, local.tolist()),
-                    unlabeled_draws=unlabeled_draws,
-                    # the unlabeled batch splits evenly (check_processes): its share is 1/world
-                    unlabeled_weight=1.0 if unlabeled_step is None else (1.0 / procs.world) / share,
-                )
+                try:
+                    out = objective.step(
+                        surface,
+                        batch,
+                        backward=procs.backward,
+                        unlabeled=unlabeled_step,
+                        step=global_step,
+                        generator=step_generator(config.seed, procs.rank, global_step, procs.device),
+                        draws=ExampleDraws(config.seed, global_step, local.tolist()),
+                        unlabeled_draws=unlabeled_draws,
+                        # the unlabeled batch splits evenly (check_processes): its share is 1/world
+                        unlabeled_weight=1.0 if unlabeled_step is None else (1.0 / procs.world) / share,
+                    )
+                except NonFiniteInputError as error:
+                    # the tensor to perturb is the model's own (e.g. normalised embeddings that overflowed)
+                    raise NonFiniteTrainingError(
+                        f"training stopped at step {global_step + 1}: the model's input to the objective is not "
+                        f"finite ({error}); {kept()} is kept; lower the learning rate or check the objective's "
+                        "settings"
+                    ) from error
                 loss = out.loss
                 values = [out.loss, out.clean_loss] + [out.terms.get(n, torch.zeros(())) for n in term_names]
                 running += share * torch.stack([v.detach().to(procs.device, torch.float64) for v in values])
@@ -346,9 +363,7 @@ def train(
                 global_step + 1,
                 loss=loss,
                 grad_norm=norm,
-                kept="no checkpoint"
-                if saved_step is None
-                else f"the checkpoint of step {saved_step} in {output_dir / CHECKPOINT}",
+                kept=kept(),
             )
             optimizer.step()
             scheduler.step()
