@@ -40,9 +40,8 @@ def given_settings(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..jobs.finetune import FinetuneConfig, finetune
-    from ..jobs.flags import run_dir_of, run_job
+    from ..jobs.flags import run_job
 
-    run_dir_of(args)  # contradicting run-directory flags are refused first
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
