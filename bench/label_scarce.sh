@@ -11,13 +11,17 @@
 #
 # Runs go to $ROOT (default runs/label_scarce), one at a time; a complete run (metrics.json) is kept.
 # PYTHON defaults to python; one torch thread per run (a shared 2-core machine).
+# LABELS (default 500) is the number of labelled snippets (--train-limit); ADVS (default "vat at at+vat")
+# the perturbed objectives that sweep and main run (main always runs none too), e.g. ADVS="vat at+vat".
 set -euo pipefail
 ROOT=${ROOT:-runs/label_scarce}
 PYTHON=${PYTHON:-python}
 STEPS=${STEPS:-400}
 SEEDS=${SEEDS:-"0 1 2"}
 SWEEP_EPS=${SWEEP_EPS:-"0.5 1 2 5"}
-COMMON=(--train-limit 500 --unlabeled none --unlabeled-from-rest --epochs 1000 --max-steps "$STEPS"
+LABELS=${LABELS:-500}
+ADVS=${ADVS:-"vat at at+vat"}
+COMMON=(--train-limit "$LABELS" --unlabeled none --unlabeled-from-rest --epochs 1000 --max-steps "$STEPS"
         --eval-every 100 --eval-eps 0 --threads 1 --no-progress)
 
 run() {  # run ADV EPS SEED
@@ -31,10 +35,12 @@ run() {  # run ADV EPS SEED
 case "${1:-}" in
 sweep)
     run none 0 0
-    for eps in $SWEEP_EPS; do for adv in vat at at+vat; do run "$adv" "$eps" 0; done; done ;;
+    for eps in $SWEEP_EPS; do for adv in $ADVS; do run "$adv" "$eps" 0; done; done ;;
 main)
+    declare -A EPS=([at]="$2" [vat]="$3" [at+vat]="$4")
     for seed in $SEEDS; do
-        run none 0 "$seed"; run vat "$3" "$seed"; run at "$2" "$seed"; run at+vat "$4" "$seed"
+        run none 0 "$seed"
+        for adv in $ADVS; do run "$adv" "${EPS[$adv]}" "$seed"; done
     done ;;
 table)
     ROOT="$ROOT" SEEDS="$SEEDS" SWEEP_EPS="$SWEEP_EPS" $PYTHON - "$2" "$3" "$4" <<'PY'
