@@ -8,6 +8,7 @@
 #   bash bench/label_scarce.sh sweep        # ε ∈ {0.5,1,2,5} for vat, at, at+vat, seed 0: validation error
 #   bash bench/label_scarce.sh main AT_EPS VAT_EPS ATVAT_EPS   # none/at/vat/at+vat x seeds 0 1 2: test error
 #   bash bench/label_scarce.sh table AT_EPS VAT_EPS ATVAT_EPS  # the tables, from the run directories
+#       (sweep, test error, and each objective's difference to none: paired per seed, Welch t)
 #
 # Runs go to $ROOT (default runs/label_scarce), one at a time; a complete run (metrics.json) is kept.
 # PYTHON defaults to python; one torch thread per run (a shared 2-core machine).
@@ -85,6 +86,31 @@ for adv, eps in zip(("none", "at", "vat", "at+vat"), ("0", *sys.argv[1:4])):
     })
 if rows:
     print("test error:\n" + table(rows))
+
+
+def test_errors(adv, eps):  # {seed: test error %} of the complete runs
+    found = {s: root / f"{adv}-eps{eps}-seed{s}" / "metrics.json" for s in seeds}
+    return {s: 100 * json.loads(f.read_text())["test"]["clean_error"] for s, f in found.items() if f.exists()}
+
+
+base, rows = test_errors("none", "0"), []
+for adv, eps in zip(("at", "vat", "at+vat"), sys.argv[1:4]):
+    errors = test_errors(adv, eps)
+    paired = [errors[s] - base[s] for s in errors if s in base]
+    if len(errors) < 2 or len(base) < 2 or len(paired) < 2:
+        continue
+    a, b = list(errors.values()), list(base.values())
+    welch = (statistics.mean(b) - statistics.mean(a)) / (
+        statistics.variance(a) / len(a) + statistics.variance(b) / len(b)
+    ) ** 0.5
+    signed = lambda x: f"{x:+.2f}".replace("-", "−")  # noqa: E731
+    rows.append({
+        "objective": adv, "mean − baseline mean": signed(statistics.mean(a) - statistics.mean(b)),
+        "paired difference (mean ± std)": f"{signed(statistics.mean(paired))} ± {statistics.stdev(paired):.2f}",
+        "seeds below the baseline": f"{sum(d < 0 for d in paired)} / {len(paired)}", "Welch t": f"{welch:.1f}",
+    })
+if rows:
+    print("differences to the baseline (paired: same seed):\n" + table(rows))
 PY
     ;;
 *) sed -n 2,13p "$0"; exit 2 ;;
