@@ -8,16 +8,21 @@
 #   bash bench/label_scarce.sh sweep        # ε ∈ {0.5,1,2,5} for vat, at, at+vat, seed 0: validation error
 #   bash bench/label_scarce.sh main AT_EPS VAT_EPS ATVAT_EPS   # none/at/vat/at+vat x seeds 0 1 2: test error
 #   bash bench/label_scarce.sh table AT_EPS VAT_EPS ATVAT_EPS  # the tables, from the run directories
+#       (sweep, test error, and each objective's difference to none: paired per seed, Welch t)
 #
 # Runs go to $ROOT (default runs/label_scarce), one at a time; a complete run (metrics.json) is kept.
 # PYTHON defaults to python; one torch thread per run (a shared 2-core machine).
+# LABELS (default 500) is the number of labelled snippets (--train-limit); ADVS (default "vat at at+vat")
+# the perturbed objectives that sweep and main run (main always runs none too), e.g. ADVS="vat at+vat".
 set -euo pipefail
 ROOT=${ROOT:-runs/label_scarce}
 PYTHON=${PYTHON:-python}
 STEPS=${STEPS:-400}
 SEEDS=${SEEDS:-"0 1 2"}
 SWEEP_EPS=${SWEEP_EPS:-"0.5 1 2 5"}
-COMMON=(--train-limit 500 --unlabeled none --unlabeled-from-rest --epochs 1000 --max-steps "$STEPS"
+LABELS=${LABELS:-500}
+ADVS=${ADVS:-"vat at at+vat"}
+COMMON=(--train-limit "$LABELS" --unlabeled none --unlabeled-from-rest --epochs 1000 --max-steps "$STEPS"
         --eval-every 100 --eval-eps 0 --threads 1 --no-progress)
 
 run() {  # run ADV EPS SEED
@@ -31,10 +36,12 @@ run() {  # run ADV EPS SEED
 case "${1:-}" in
 sweep)
     run none 0 0
-    for eps in $SWEEP_EPS; do for adv in vat at at+vat; do run "$adv" "$eps" 0; done; done ;;
+    for eps in $SWEEP_EPS; do for adv in $ADVS; do run "$adv" "$eps" 0; done; done ;;
 main)
+    declare -A EPS=([at]="$2" [vat]="$3" [at+vat]="$4")
     for seed in $SEEDS; do
-        run none 0 "$seed"; run vat "$3" "$seed"; run at "$2" "$seed"; run at+vat "$4" "$seed"
+        run none 0 "$seed"
+        for adv in $ADVS; do run "$adv" "${EPS[$adv]}" "$seed"; done
     done ;;
 table)
     ROOT="$ROOT" SEEDS="$SEEDS" SWEEP_EPS="$SWEEP_EPS" $PYTHON - "$2" "$3" "$4" <<'PY'
@@ -79,6 +86,31 @@ for adv, eps in zip(("none", "at", "vat", "at+vat"), ("0", *sys.argv[1:4])):
     })
 if rows:
     print("test error:\n" + table(rows))
+
+
+def test_errors(adv, eps):  # {seed: test error %} of the complete runs
+    found = {s: root / f"{adv}-eps{eps}-seed{s}" / "metrics.json" for s in seeds}
+    return {s: 100 * json.loads(f.read_text())["test"]["clean_error"] for s, f in found.items() if f.exists()}
+
+
+base, rows = test_errors("none", "0"), []
+for adv, eps in zip(("at", "vat", "at+vat"), sys.argv[1:4]):
+    errors = test_errors(adv, eps)
+    paired = [errors[s] - base[s] for s in errors if s in base]
+    if len(errors) < 2 or len(base) < 2 or len(paired) < 2:
+        continue
+    a, b = list(errors.values()), list(base.values())
+    welch = (statistics.mean(b) - statistics.mean(a)) / (
+        statistics.variance(a) / len(a) + statistics.variance(b) / len(b)
+    ) ** 0.5
+    signed = lambda x: f"{x:+.2f}".replace("-", "−")  # noqa: E731
+    rows.append({
+        "objective": adv, "mean − baseline mean": signed(statistics.mean(a) - statistics.mean(b)),
+        "paired difference (mean ± std)": f"{signed(statistics.mean(paired))} ± {statistics.stdev(paired):.2f}",
+        "seeds below the baseline": f"{sum(d < 0 for d in paired)} / {len(paired)}", "Welch t": f"{welch:.1f}",
+    })
+if rows:
+    print("differences to the baseline (paired: same seed):\n" + table(rows))
 PY
     ;;
 *) sed -n 2,13p "$0"; exit 2 ;;
