@@ -40,7 +40,8 @@ class ImageSettings:
     epsilon: Optional[float] = setting(
         None,
         "training radius ε. With the default small CNN and 2 epochs, PGD training at 0.3 stays at chance "
-        "accuracy (docs/results/image.md); --epsilon 0.1 trains a robust model in the same budget",
+        "accuracy (docs/results/image.md); --epsilon 0.1 trains a robust model in the same budget, and Madry's "
+        "widths with --epochs 10 --eps-ramp-steps 252 one at 0.3",
         group=_OBJ,
         default_help="0.3 (ℓ∞, pixels in [0,1]) for fgsm/pgd/ensemble, 2.0 (ℓ2, Miyato's MNIST value) for the "
         "ℓ2 objectives",
