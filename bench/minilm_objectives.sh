@@ -3,7 +3,7 @@
 # (docs/results/text.md, "MiniLM: none / AT / VAT / AT+VAT").
 #
 #   bash bench/minilm_objectives.sh                      # run dirs and logs in /tmp/minilm-runs
-#   ROOT=runs/minilm STEPS=200 bash bench/minilm_objectives.sh
+#   ROOT=runs/minilm STEPS=192 NICE=15 bash bench/minilm_objectives.sh
 #
 # 1. ε is chosen on the validation split: AT, seed 0, ε in $EPS_GRID; the run with the highest
 #    final validation accuracy (history.json, ties to the smaller ε) wins. The test split is not
@@ -13,6 +13,12 @@
 # 4. With VAT_CHECK=1: VAT, seed 0, at the other ε of the grid, printing validation accuracy only, to
 #    see whether AT's ε is also VAT's best on validation (reported, never used to pick ε).
 # A run whose metrics.json exists is read back, not re-run, so an interrupted sweep can be restarted.
+# With RUNS="ADV:EPS:SEED ...", only those runs are made, in that order, and the script stops (no sweep,
+# no table): a way to order a long set so that what finishes first is a complete comparison (e.g. seed
+# 0 of every objective before seed 1). A run is the same whichever way it is started; the plain
+# invocation afterwards reads them all back for the sweep and the table.
+# With NO_RUN=1, no run is started: the sweep and the table are made from the runs that exist (the
+# sweep's runs must all exist; a table row has as many seeds as have finished).
 set -euo pipefail
 
 ROOT=${ROOT:-/tmp/minilm-runs}
@@ -21,19 +27,21 @@ SEEDS=${SEEDS:-"0 1 2"}
 EPS_GRID=${EPS_GRID:-"0.3 1 3"}
 ADVS=${ADVS:-"none at vat at+vat"}
 PY=${PY:-python}
+NICE=${NICE:-10}
 mkdir -p "$ROOT"
 
-# Everything but the objective, ε and the seed: 64 steps of batch 16 (1,024 snippets, 1/10 of an
-# epoch), texts cut at 32 tokens, lr 1e-4 (the short-run setting of the normalisation comparison in
-# docs/results/text.md), validation accuracy at the last step, clean test error on the whole test split.
+# Everything but the objective, ε and the seed: $STEPS steps of batch 16 (64 steps = 1,024 snippets,
+# 1/10 of an epoch), texts cut at 32 tokens, lr 1e-4 (the short-run setting of the normalisation
+# comparison in docs/results/text.md), validation accuracy at the last step, clean test error on the
+# whole test split.
 COMMON=(--model minilm --max-length 32 --batch-size 16 --max-steps "$STEPS" --eval-every "$STEPS" --lr 1e-4
   --eval-eps 0 --neighbour-words --no-progress --threads 1)
 
 run() { # run ADV EPS SEED
   local dir="$ROOT/$1-eps$2-seed$3"
-  if [ ! -f "$dir/metrics.json" ]; then
+  if [ ! -f "$dir/metrics.json" ] && [ "${NO_RUN:-0}" != 1 ]; then
     echo "[$(date -u +%H:%M:%S)] $1 eps=$2 seed=$3" >&2
-    nice -n 10 "$PY" -m textadv.cli finetune "${COMMON[@]}" --adv "$1" --epsilon "$2" --seed "$3" \
+    nice -n "$NICE" "$PY" -m textadv.cli finetune "${COMMON[@]}" --adv "$1" --epsilon "$2" --seed "$3" \
       --output-dir "$dir" --overwrite >"$dir.log" 2>&1
   fi
 }
@@ -41,6 +49,14 @@ run() { # run ADV EPS SEED
 validation_accuracy() { # the last validation accuracy in a run's history.json
   "$PY" -c 'import json,sys; h=json.load(open(sys.argv[1])); print([r["eval"]["validation_accuracy"] for r in h if "eval" in r][-1])' "$1/history.json"
 }
+
+if [ -n "${RUNS:-}" ]; then
+  for r in $RUNS; do
+    IFS=: read -r adv eps seed <<<"$r"
+    run "$adv" "$eps" "$seed"
+  done
+  exit 0
+fi
 
 best_eps="" best_acc=-1
 for eps in $EPS_GRID; do
