@@ -52,7 +52,7 @@ def export(files, text_column: str, encoding: str, synopses: bool, output: Path)
         sources.append(("packaged plot synopses", packaged_plot_synopses))
     if not sources:
         raise ValueError("nothing to export: give --files and/or --synopses")
-    if Path(output).suffixes[-2:] not in ([".txt", ".gz"],) and Path(output).suffix != ".txt":
+    if not str(output).endswith((".txt", ".txt.gz")):
         raise ValueError(f"--output {output}: write a .txt or .txt.gz file (what --unlabeled reads as one text a line)")
     counts = {}
     opener = gzip.open if str(output).endswith(".gz") else open

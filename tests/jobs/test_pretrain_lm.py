@@ -261,3 +261,32 @@ def test_bad_init_from_is_refused_and_nothing_is_written(lm_run, tmp_path, capsy
     config = json.loads((started / "config.json").read_text())
     assert config["settings"]["init_from"] == str(lm_run) and config["data"]["init_from"] == str(lm_run)
     assert json.loads((started / "metrics.json").read_text())["train"]["steps"] == 2
+
+
+def test_export_unlabeled_writes_one_text_a_line_that_unlabeled_reads_back(tmp_path, capsys):
+    import csv
+    import gzip
+    import importlib.util
+
+    from textadv.text.data import load_text_classification, packaged_plot_synopses
+
+    script = Path(__file__).resolve().parents[2] / "data_scripts" / "export_unlabeled.py"
+    spec = importlib.util.spec_from_file_location("export_unlabeled", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reviews = ["A first review.<br /><br />Second paragraph,\nnew line.", "", "  tabs\tand   spaces  ", "Ünïcode ok"]
+    source = tmp_path / "reviews.csv.gz"
+    with gzip.open(source, "wt", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "label", "text"])
+        writer.writerows([i, i % 2, text] for i, text in enumerate(reviews))
+    out = tmp_path / "unlabeled.txt.gz"
+    assert module.main(["--files", str(source), "--synopses", "--output", str(out)]) == 0
+    synopses = packaged_plot_synopses()
+    expected = [" ".join(t.split()) for t in reviews if t.strip()] + [" ".join(t.split()) for t in synopses]
+    assert f"3 texts from {source}" in capsys.readouterr().out  # the empty review is dropped
+    # What pretrain-lm's --unlabeled reads: the same texts in the same order, one per line, labels gone.
+    data = load_text_classification("rotten_tomatoes", unlabeled=str(out), max_train_examples=50)
+    assert data.unlabeled == expected
+    assert module.main(["--files", str(source), "--output", str(tmp_path / "x.csv")]) == 2
+    assert module.main(["--output", str(tmp_path / "y.txt")]) == 2
