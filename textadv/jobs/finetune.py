@@ -289,6 +289,8 @@ def finetune(
         save_every=config.save_every,
         log_every=10,
         seed=config.seed,
+        adv_warmup_steps=config.adv_warmup_steps,
+        eps_ramp_steps=config.eps_ramp_steps,
     )
 
     # 3. Processes and 4. the checkpoint a resumed run continues from.

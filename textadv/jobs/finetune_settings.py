@@ -24,6 +24,8 @@ from typing import Optional, Tuple
 from ..objectives.factory import NAMES, build_objective, default_norm
 from ..report.io import text_codec
 from ..text.build import LSTM
+from ..train.schedule import FLAGS as SCHEDULE_FLAGS
+from ..train.schedule import check_steps
 from .checks import check_all_finite, check_at_least, check_data_selection, check_finite
 from .flags import resumable_settings, setting
 
@@ -156,6 +158,18 @@ class FinetuneConfig:
     )
     save_every: int = setting(100, "checkpoint every N steps, for --resume", group=_TRAIN, resumable=True)
     seed: int = setting(0, "seed of the initialisation, data order, dropout and perturbations", group=_TRAIN)
+    adv_warmup_steps: int = setting(
+        0,
+        "train the first N steps clean (no AT/VAT term, the step of --adv none): delayed adversarial training, "
+        "a deviation from Miyato et al., who use no warm-up (textadv.train.schedule)",
+        group=_TRAIN,
+    )
+    eps_ramp_steps: int = setting(
+        0,
+        "after the warm-up, grow ε (AT's, VAT's, the random baseline's; not ξ) linearly from 0 to --epsilon over "
+        "N steps; not in Miyato et al. (textadv.train.schedule)",
+        group=_TRAIN,
+    )
 
     eval_eps: Tuple[float, ...] = setting(
         (0.5, 1.0, 2.0, 5.0), "ε of the FGM and PGD test attacks (ℓ2)", group=_EVAL, resumable=True
@@ -183,6 +197,8 @@ class FinetuneConfig:
             raise ValueError(f"--adv must be one of {', '.join(ADV_CHOICES)}, got {c.adv!r}")
         check_finite(c, "epsilon", "xi", "adv_weight")
         check_all_finite(c)  # NaN and ±inf in every other float setting (--grad-clip, --lr-decay, ...)
+        for name, flag in SCHEDULE_FLAGS.items():
+            check_steps(flag, getattr(c, name))
         check_at_least(c, "vat_iterations", "batch_size", "epochs", "eval_batch_size", "neighbour_k", "min_count")
         # The objective checks the settings it reads (VAT's ξ > 0, ...): built once here, without a model.
         build_objective(c.adv, eps=c.epsilon, xi=c.xi, adv_weight=c.adv_weight, vat_iterations=c.vat_iterations)

@@ -235,6 +235,8 @@ def image_train(
         save_every=settings.save_every,
         log_every=10,
         seed=settings.seed,
+        adv_warmup_steps=settings.adv_warmup_steps,
+        eps_ramp_steps=settings.eps_ramp_steps,
     )
     train_config.check_processes(accelerator.num_processes)
 
@@ -294,6 +296,11 @@ def image_train(
             "objective": objective.name,
             "epsilon": settings.train_epsilon,
             "norm": settings.norm,
+            **(
+                {"adv_warmup_steps": settings.adv_warmup_steps, "eps_ramp_steps": settings.eps_ramp_steps}
+                if train_config.schedule.active
+                else {}
+            ),
         },
         **evaluated,
         "eval_seconds": round(time.perf_counter() - start, 1),

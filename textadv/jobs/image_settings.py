@@ -12,6 +12,8 @@ from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, default_norm
 from ..vision.data import DATASETS
+from ..train.schedule import FLAGS as SCHEDULE_FLAGS
+from ..train.schedule import check_steps
 from .checks import check_all_finite, check_at_least
 from .flags import resumable_settings, setting
 
@@ -85,6 +87,19 @@ class ImageSettings:
     )
     save_every: int = setting(0, "checkpoint every N steps (0: at the end only)", group=_TRAIN, resumable=True)
     seed: int = setting(0, "drives the split, the initialisation, the data order and the attacks", group=_TRAIN)
+    adv_warmup_steps: int = setting(
+        0,
+        "train the first N steps clean (no adversarial term, the step of --adv none), then the ε ramp; "
+        "not in Madry et al. (textadv.train.schedule)",
+        group=_TRAIN,
+    )
+    eps_ramp_steps: int = setting(
+        0,
+        "after the warm-up, grow ε (and PGD's step size) linearly from 0 to --epsilon over N steps: the ε ramp-up "
+        "of Madry-style training practice, not of the paper (textadv.train.schedule); one epoch of mnist5k is 63 "
+        "steps",
+        group=_TRAIN,
+    )
 
     eval_eps: Tuple[float, ...] = setting(
         (0.05, 0.1, 0.2, 0.3), "ℓ∞ radii for FGSM and PGD", group=_EVAL, resumable=True
@@ -137,6 +152,8 @@ class ImageSettings:
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "eval_eps", tuple(float(e) for e in self.eval_eps))
         check_all_finite(self)  # NaN and ±inf, before the ranges below
+        for name, flag in SCHEDULE_FLAGS.items():
+            check_steps(flag, getattr(self, name))
         if self.adv not in ADV_CHOICES:
             raise ValueError(f"unknown --adv {self.adv!r}; choose one of {', '.join(ADV_CHOICES)}")
         if self.epsilon is not None and not (self.epsilon >= 0 and math.isfinite(self.epsilon)):

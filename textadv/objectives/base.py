@@ -14,6 +14,7 @@ for a clean step of 3F (forward F, backward 2F): AT 6F (2.0×), VAT 8F (2.7×), 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -93,6 +94,14 @@ class Term:
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         raise NotImplementedError
 
+    def scaled(self, factor: float) -> "Term":
+        """The same term with its perturbation budget ε multiplied by ``factor`` (the ε schedule of
+        :mod:`textadv.train.schedule`). A dataclass term with an ``eps`` field gets ``eps · factor``;
+        a term whose other settings are budgets too (PGD's step size) says so in its override."""
+        if not (dataclasses.is_dataclass(self) and any(f.name == "eps" for f in dataclasses.fields(self))):
+            raise TypeError(f"{type(self).__name__} has no eps to scale; override Term.scaled")
+        return dataclasses.replace(self, eps=self.eps * factor)
+
 
 @dataclass(frozen=True)
 class StepOutput:
@@ -113,6 +122,15 @@ class Objective:
     def __post_init__(self) -> None:
         if self.clean_weight < 0:
             raise ValueError(f"clean_weight must be >= 0, got {self.clean_weight}")
+
+    def scaled(self, factor: float) -> "Objective":
+        """Every term at ``factor`` times its ε (:meth:`Term.scaled`); the clean weight is unchanged."""
+        return dataclasses.replace(self, terms=tuple(t.scaled(factor) for t in self.terms))
+
+    def clean_only(self) -> "Objective":
+        """The clean step of the same objective: ``J(x)`` with weight 1 and no term, what ``none`` trains on
+        (the warm-up of :mod:`textadv.train.schedule`)."""
+        return Objective(1.0, (), name=self.name)
 
     @property
     def uses_unlabeled(self) -> bool:

@@ -6,7 +6,7 @@ clean step for k steps: each step is a forward and an input-only backward.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from torch import Tensor
@@ -24,6 +24,10 @@ class PGDTerm(Term):
     norm: object = "inf"
     random_start: bool = True
     weight: float = 1.0
+
+    def scaled(self, factor: float) -> "PGDTerm":
+        """ε and the step size both times ``factor``: the same number of steps over the same share of the ball."""
+        return replace(self, eps=self.eps * factor, step_size=self.step_size * factor)
 
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         threat = clean.surface.threat(clean.batch, self.norm, self.eps)

@@ -19,6 +19,11 @@ step (:class:`~textadv.core.draws.ExampleDraws`), so they too are the same for a
 processes. Two caveats: batch-norm statistics are per process, and PGD's random starts come from a
 per-process generator.
 
+The perturbation budget follows :class:`~textadv.train.schedule.EpsSchedule` (``TrainConfig``'s
+``adv_warmup_steps`` and ``eps_ramp_steps``): each step runs the objective of its global step, clean
+in the warm-up, every ε scaled in the ramp, as built afterwards. Both at 0 (the default) leave the
+objective untouched. A pure function of the step, it resumes exactly where it stopped.
+
 A step whose loss or global gradient norm is NaN or infinite stops the run before the optimiser
 step (:mod:`textadv.train.guard`): :class:`~textadv.train.guard.NonFiniteTrainingError` names the
 step, the parameters are those of the step before, and the last checkpoint stays as it was.
@@ -49,6 +54,7 @@ from .data import Collate, dataset_size, epoch_order, num_batches, shard, take, 
 from .guard import NonFiniteTrainingError, check_step, grad_norm
 from .launch import default_accelerator
 from .processes import Processes, combine_gradients
+from .schedule import EpsSchedule
 from .seed import seed_everything, step_generator
 
 EvalFn = Callable[[torch.nn.Module], Mapping[str, Any]]
@@ -57,6 +63,9 @@ OptimizerFactory = Callable[[List[torch.nn.Parameter]], torch.optim.Optimizer]
 # The settings a resumed run may change (the budget, evaluation and logging); every other one shapes
 # the trajectory and must stay as saved to reach the result of an uninterrupted run.
 RESUMABLE = ("epochs", "max_steps", "eval_every", "save_every", "log_every")
+# Settings added after checkpoints were first written, with the value that reproduces those runs:
+# a checkpoint that lacks one was trained with it.
+_ADDED_LATER = {"adv_warmup_steps": 0, "eps_ramp_steps": 0}
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,9 @@ class TrainConfig:
         eval_every / save_every / log_every: in steps; 0 means only at the end (eval, save) or never (log).
         seed: data order, the objective's random draws, the global RNGs (see :mod:`textadv.train.seed`).
         shuffle: draw a new permutation of the training set every epoch.
+        adv_warmup_steps: the first steps are clean (no perturbed term, no extra pass); 0: none.
+        eps_ramp_steps: then ε grows linearly from 0 to the objective's over this many steps; 0: none.
+            Both: :mod:`textadv.train.schedule` (a deviation from Miyato's and Madry's recipes, off by default).
     """
 
     batch_size: int = 64
@@ -90,6 +102,8 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     shuffle: bool = True
+    adv_warmup_steps: int = 0
+    eps_ramp_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -115,6 +129,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        EpsSchedule(self.adv_warmup_steps, self.eps_ramp_steps)  # both integers >= 0, else ValueError naming them
+
+    @property
+    def schedule(self) -> EpsSchedule:
+        """The perturbation-budget schedule of the run (:mod:`textadv.train.schedule`)."""
+        return EpsSchedule(self.adv_warmup_steps, self.eps_ramp_steps)
 
     def check_processes(self, processes: int, unlabeled_size: Optional[int] = None) -> None:
         """The global batches must split evenly over ``processes``; an unlabeled set must hold one batch.
@@ -201,7 +221,8 @@ def train(
 
     Returns:
         :class:`TrainResult`. ``output_dir/history.json`` holds the same history: one entry per
-        ``log_every`` steps (``step, epoch, lr, loss, clean_loss, terms``) and per evaluation (``step, eval``).
+        ``log_every`` steps (``step, epoch, lr, loss, clean_loss, terms``, and ``eps_scale`` with an ε
+        schedule) and per evaluation (``step, eval``).
     """
     from tqdm.auto import tqdm
 
@@ -241,7 +262,8 @@ def train(
         state = load_checkpoint(
             checkpoint, model=model, optimizer=optimizer, scheduler=scheduler, rank=procs.rank, device=procs.device
         )
-        resumed_settings(state["config"], asdict(config), RESUMABLE)  # refuses a change to the trajectory
+        saved = {**_ADDED_LATER, **state["config"]}
+        resumed_settings(saved, asdict(config), RESUMABLE)  # refuses a change to the trajectory
         global_step, epoch, position, history = (
             state["global_step"],
             state["epoch"],
@@ -255,6 +277,7 @@ def train(
     unlabeled_size = dataset_size(unlabeled) if unlabeled is not None else 0
     unlabeled_batch = config.unlabeled_batch_size or config.batch_size
     term_names = [type(t).__name__ for t in objective.terms]
+    schedule = config.schedule
 
     def unlabeled_for(step: int) -> tuple[Optional[Batch], Optional[ExampleDraws]]:
         if unlabeled is None:
@@ -331,7 +354,8 @@ def train(
                 batch = to_device(take(dataset, local.tolist(), collate_fn), procs.device)
                 unlabeled_step, unlabeled_draws = unlabeled_for(global_step)
                 try:
-                    out = objective.step(
+                    step_objective = schedule.objective_at(objective, global_step) if schedule.active else objective
+                    out = step_objective.step(
                         surface,
                         batch,
                         backward=procs.backward,
@@ -375,16 +399,17 @@ def train(
 
             if config.log_every and global_step % config.log_every == 0:
                 mean = (procs.all_sum(running.clone()) / running_steps).tolist()
-                history.append(
-                    {
-                        "step": global_step,
-                        "epoch": epoch,
-                        "lr": scheduler.get_last_lr()[0],
-                        "loss": mean[0],
-                        "clean_loss": mean[1],
-                        "terms": dict(zip(term_names, mean[2:])),
-                    }
-                )
+                entry = {
+                    "step": global_step,
+                    "epoch": epoch,
+                    "lr": scheduler.get_last_lr()[0],
+                    "loss": mean[0],
+                    "clean_loss": mean[1],
+                    "terms": dict(zip(term_names, mean[2:])),
+                }
+                if schedule.active:  # the ε factor of the last step logged (0 in warm-up)
+                    entry["eps_scale"] = schedule.factor(global_step - 1)
+                history.append(entry)
                 bar.set_postfix(loss=f"{mean[0]:.4f}")
                 running.zero_()
                 running_steps = 0
