@@ -35,7 +35,8 @@ state is not carried from one window to the next (the paper back-propagates thro
 of a whole document); there is no end-of-text token; gradient clipping covers every parameter (the
 paper exempts the word embeddings); the model is as small as the fine-tuning job's (the paper's
 IMDB LM has 256-d embeddings and 1024 LSTM units, trained for 100,000 steps of batch 256); no
-dropout on the LSTM's output.
+dropout on the LSTM's output; ``--glove`` (off by default) starts the embedding from GloVe 6B 50d
+(:func:`build_language_model`), where the paper's language model starts from random vectors.
 """
 
 from __future__ import annotations
