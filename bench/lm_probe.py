@@ -4,8 +4,10 @@
    same validation windows the job scores (`lm_sequences`, the first word of each window not predicted).
 2. A linear probe: logistic regression (scikit-learn, C = 1) on frozen features of the classifier the
    job's `finetune --init-from RUN` would start from, against the same classifier from its seeded random
-   initialisation (`--no-glove`): the last LSTM state (what the classifier reads), the mean LSTM state
-   and the mean normalised embedding, fitted on the training snippets and scored on the validation ones.
+   initialisation (`--no-glove`, 128-d) and from finetune's default start (GloVe 6B 50d embedding,
+   random LSTM; the baseline of a `pretrain-lm --glove` run): the last LSTM state (what the classifier
+   reads), the mean LSTM state and the mean normalised embedding, fitted on the training snippets and
+   scored on the validation ones.
 
     OMP_NUM_THREADS=1 python bench/lm_probe.py runs/lm    # the pretrain-lm run directory
 """
@@ -69,8 +71,13 @@ def main() -> None:
     lm = read_json(f"{args.run_dir}/metrics.json")["validation_perplexity"]
     print(f"validation perplexity: language model {lm:.1f}, unigram {ppl:.1f} ({words} words, <unk> {unk:.3f})")
 
-    for name, init in (("language model", args.run_dir), ("random", None)):
-        config = FinetuneConfig(glove=False, init_from=init).resolved()
+    starts = (
+        ("language model", FinetuneConfig(init_from=args.run_dir)),
+        ("random", FinetuneConfig(glove=False)),
+        ("GloVe", FinetuneConfig(glove=True)),
+    )
+    for name, config in starts:
+        config = config.resolved()
         data = load_data(config)
         torch.manual_seed(0)
         model, encoder, _ = build_model(config, data)

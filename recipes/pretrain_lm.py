@@ -11,6 +11,16 @@ and ``imdb_test.csv.gz``): give the same data flags to both jobs, e.g.
 vocabulary the language model was trained with is the one the classifier reads. The test file is
 never language-model text.
 
+Rotten Tomatoes with IMDB's reviews as unlabeled text and a GloVe-started embedding (the run of
+docs/results/text_pretrained.md; ``data_scripts/export_unlabeled.py`` writes the one file
+``--unlabeled`` reads)::
+
+    python data_scripts/export_unlabeled.py --files imdb_train.csv.gz imdb_test.csv.gz --synopses \
+        --output runs/unlabeled.txt.gz
+    python recipes/pretrain_lm.py --glove --unlabeled runs/unlabeled.txt.gz --min-count 3 --epochs 3 \
+        --max-steps 7000 --eval-every 1000 --output-dir runs/lm-imdb
+    textadv finetune --adv vat --epsilon 1 --init-from runs/lm-imdb --output-dir runs/vat-lm   # sizes from the LM
+
 A thin entry point with the same flags as ``textadv pretrain-lm`` (``--help`` lists them). The
 pipeline, readable top to bottom, is :func:`textadv.jobs.pretrain_lm.pretrain_lm`
 (textadv/jobs/pretrain_lm.py). It trains the classifier's embedding and LSTM with a softmax over the

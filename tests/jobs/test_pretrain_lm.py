@@ -15,8 +15,15 @@ from safetensors.torch import load_file
 from textadv.cli import main
 from textadv.jobs.finetune import build_model, load_data
 from textadv.jobs.finetune_settings import FinetuneConfig
-from textadv.jobs.pretrain_lm import LanguageModelSurface, PretrainLMConfig, lm_sequences, perplexity, pretrain_lm
-from textadv.text import TextCollator
+from textadv.jobs.pretrain_lm import (
+    LanguageModelSurface,
+    PretrainLMConfig,
+    build_language_model,
+    lm_sequences,
+    perplexity,
+    pretrain_lm,
+)
+from textadv.text import TextCollator, Vocabulary
 from textadv.text.lstm import ENCODER_PREFIXES, LSTMLanguageModel
 from textadv.train import Batches
 
@@ -115,6 +122,73 @@ def test_init_from_loads_exactly_the_embedding_and_lstm_and_nothing_else(lm_run,
             assert torch.equal(state[k], fresh_state[k]), k  # dense, output, frequencies: as without --init-from
 
 
+def glove_table():
+    """GloVe 6B 50d as ``{word: vector}`` read straight from the packaged files (not through the loader)."""
+    import numpy as np
+    import pandas as pd
+
+    from textadv import assets
+
+    vectors_path, index_path = assets.glove_6b_50d()
+    words = pd.read_parquet(index_path)["index"].tolist()
+    vectors = np.load(vectors_path, mmap_mode="r")
+    return {w: i for i, w in enumerate(words)}, vectors
+
+
+def test_glove_starts_the_language_model_from_the_glove_vectors_of_the_words_it_knows(single_thread):
+    config = PretrainLMConfig(glove=True, **SMALL).resolved()
+    assert config.embedding_dim == 50  # --glove sets the size, as finetune --glove does
+    data = load_data(config)
+    vocabulary = Vocabulary.build(data.train.texts, min_count=2)
+    torch.manual_seed(0)
+    model, coverage = build_language_model(config, vocabulary)
+    torch.manual_seed(0)
+    random_start, none = build_language_model(dataclasses.replace(config, glove=False), vocabulary)
+    assert none is None and 0.9 < coverage <= 1.0
+    position, vectors = glove_table()
+    table, random_table = model.embedding.embedding.weight.detach(), random_start.embedding.embedding.weight.detach()
+    known = [row for row, word in enumerate(vocabulary.tokens) if row > 1 and word in position]
+    unknown = [row for row in range(len(vocabulary)) if row not in set(known)]
+    assert len(known) > 500 and len(unknown) >= 2  # <pad>, <unk> and the words GloVe lacks
+    expected = torch.from_numpy(vectors[[position[vocabulary.tokens[r]] for r in known]].astype("float32"))
+    assert torch.equal(table[known], expected)  # bit for bit, every covered word
+    assert torch.equal(table[unknown], random_table[unknown])  # the rest as without --glove
+    # The coverage is finetune's: the classifier built by the fine-tuning job with --glove on the same words.
+    token_share = sum(vocabulary.counts[r] for r in known) / sum(vocabulary.counts[2:])
+    assert coverage == pytest.approx(token_share)
+    # Every weight that is not the embedding is drawn as without --glove (same seed, same draws).
+    state, random_state = model.state_dict(), random_start.state_dict()
+    assert all(torch.equal(state[k], random_state[k]) for k in state if k != model.embedding_key)
+
+
+def test_init_from_a_glove_language_model_takes_its_sizes_and_copies_its_weights(tmp_path, single_thread):
+    run = tmp_path / "glove-lm"
+    lm = pretrain_lm(
+        PretrainLMConfig(glove=True, **{**SMALL, "hidden_size": 24}, max_steps=3, eval_every=0, validation_limit=20),
+        run,
+    )
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["settings"]["glove"] is True and saved["settings"]["embedding_dim"] == 50
+    assert saved["data"]["glove_token_coverage"] > 0.9
+    # Three Adam steps of lr 0.001 move a GloVe row by at most about 0.003 per coordinate.
+    position, vectors = glove_table()
+    row = lm.vocabulary.index("film")
+    trained = lm.model.embedding.embedding.weight[row].detach()
+    assert (trained - torch.from_numpy(vectors[position["film"]].copy())).abs().max() < 0.01
+    # finetune --init-from with no size flags (its defaults are 128/64): the classifier is 50/24 and
+    # starts from exactly the language model's embedding and LSTM.
+    config = FinetuneConfig(**DATA, init_from=str(run)).resolved()
+    torch.manual_seed(0)
+    model, _, info = build_model(config, load_data(config))
+    assert (info["embedding_dim"], info["hidden_size"]) == (50, 24)
+    weights = load_file(str(run / "lm" / "model.safetensors"))
+    state = model.state_dict()
+    encoder = [k for k in state if k.startswith(ENCODER_PREFIXES)]
+    assert encoder and all(torch.equal(state[k], weights[k]) for k in encoder)
+    with pytest.raises(ValueError, match="--embedding-dim 32"):
+        build_model(dataclasses.replace(config, embedding_dim=32), load_data(config))
+
+
 TINY = [
     "--max-steps",
     "1",
@@ -187,3 +261,32 @@ def test_bad_init_from_is_refused_and_nothing_is_written(lm_run, tmp_path, capsy
     config = json.loads((started / "config.json").read_text())
     assert config["settings"]["init_from"] == str(lm_run) and config["data"]["init_from"] == str(lm_run)
     assert json.loads((started / "metrics.json").read_text())["train"]["steps"] == 2
+
+
+def test_export_unlabeled_writes_one_text_a_line_that_unlabeled_reads_back(tmp_path, capsys):
+    import csv
+    import gzip
+    import importlib.util
+
+    from textadv.text.data import load_text_classification, packaged_plot_synopses
+
+    script = Path(__file__).resolve().parents[2] / "data_scripts" / "export_unlabeled.py"
+    spec = importlib.util.spec_from_file_location("export_unlabeled", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reviews = ["A first review.<br /><br />Second paragraph,\nnew line.", "", "  tabs\tand   spaces  ", "Ünïcode ok"]
+    source = tmp_path / "reviews.csv.gz"
+    with gzip.open(source, "wt", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "label", "text"])
+        writer.writerows([i, i % 2, text] for i, text in enumerate(reviews))
+    out = tmp_path / "unlabeled.txt.gz"
+    assert module.main(["--files", str(source), "--synopses", "--output", str(out)]) == 0
+    synopses = packaged_plot_synopses()
+    expected = [" ".join(t.split()) for t in reviews if t.strip()] + [" ".join(t.split()) for t in synopses]
+    assert f"3 texts from {source}" in capsys.readouterr().out  # the empty review is dropped
+    # What pretrain-lm's --unlabeled reads: the same texts in the same order, one per line, labels gone.
+    data = load_text_classification("rotten_tomatoes", unlabeled=str(out), max_train_examples=50)
+    assert data.unlabeled == expected
+    assert module.main(["--files", str(source), "--output", str(tmp_path / "x.csv")]) == 2
+    assert module.main(["--output", str(tmp_path / "y.txt")]) == 2

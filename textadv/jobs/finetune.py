@@ -99,6 +99,31 @@ def load_data(config: FinetuneConfig):
     )
 
 
+def encoder_sizes(pretrained, config: FinetuneConfig):
+    """``(embedding_dim, hidden_size)`` of the language model ``pretrained`` (``read_pretrained``).
+
+    ``--init-from`` takes the classifier's sizes from the language model, so a 50-d GloVe-started one
+    needs no size flags. A ``--embedding-dim``/``--hidden-size`` other than its default that differs
+    from the language model's is refused, naming the flag.
+    """
+    from .finetune_settings import FinetuneConfig as _Defaults
+
+    embedding = pretrained.tensors[pretrained.metadata["embedding_key"]]
+    sizes = {
+        "embedding_dim": int(embedding.shape[1]),
+        "hidden_size": int(pretrained.tensors["lstm.weight_hh_l0"].shape[1]),
+    }
+    for name, size in sizes.items():
+        given, default = getattr(config, name), getattr(_Defaults, name)
+        if given != default and given != size:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"--init-from {config.init_from}: the language model's embedding and LSTM have shape "
+                f"{name} {size}, not {flag} {given}: drop {flag} (the sizes are the language model's)"
+            )
+    return sizes["embedding_dim"], sizes["hidden_size"]
+
+
 def build_model(config: FinetuneConfig, data):
     """``(model, encoder, info)`` of the resolved settings; frequencies over the training plus unlabeled text.
 
@@ -110,6 +135,9 @@ def build_model(config: FinetuneConfig, data):
     from .pretrain_lm import read_pretrained
 
     pretrained = read_pretrained(config.init_from) if config.init_from is not None else None
+    embedding_dim, hidden_size = config.embedding_dim, config.hidden_size
+    if pretrained is not None:  # the sizes are the language model's; a size given that differs is refused
+        embedding_dim, hidden_size = encoder_sizes(pretrained, config)
     model, encoder, info = build_text_classifier(
         config.model,
         data.train.texts + data.unlabeled,
@@ -118,14 +146,14 @@ def build_model(config: FinetuneConfig, data):
         embedding_dropout=config.embedding_dropout,
         glove=config.glove,
         min_count=config.min_count,
-        embedding_dim=config.embedding_dim,
-        hidden_size=config.hidden_size,
+        embedding_dim=embedding_dim,
+        hidden_size=hidden_size,
         dense_size=config.dense_size,
         vocabulary=pretrained.vocabulary if pretrained is not None else None,
     )
     if pretrained is not None:
         load_encoder_weights(model, pretrained, source=f"the language model of --init-from {config.init_from}")
-        info["init_from"] = str(config.init_from)
+        info.update(init_from=str(config.init_from), embedding_dim=embedding_dim, hidden_size=hidden_size)
     return model, encoder, info
 
 

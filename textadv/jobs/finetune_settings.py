@@ -120,7 +120,8 @@ class FinetuneConfig:
     init_from: Optional[str] = setting(
         None,
         "a textadv pretrain-lm run directory: start the LSTM's embedding and LSTM from its language model "
-        "and use its vocabulary (--min-count is then unused; sizes must match the pretraining run)",
+        "and use its vocabulary and sizes (--min-count is then unused; a --embedding-dim or --hidden-size given "
+        "must match)",
         group=_MODEL,
         default_help="none: random or GloVe",
         metavar="RUN_DIR",

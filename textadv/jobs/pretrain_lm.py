@@ -35,7 +35,8 @@ state is not carried from one window to the next (the paper back-propagates thro
 of a whole document); there is no end-of-text token; gradient clipping covers every parameter (the
 paper exempts the word embeddings); the model is as small as the fine-tuning job's (the paper's
 IMDB LM has 256-d embeddings and 1024 LSTM units, trained for 100,000 steps of batch 256); no
-dropout on the LSTM's output.
+dropout on the LSTM's output; ``--glove`` (off by default) starts the embedding from GloVe 6B 50d
+(:func:`build_language_model`), where the paper's language model starts from random vectors.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ __all__ = [
     "PretrainLMConfig",
     "PretrainLMResult",
     "LanguageModelSurface",
+    "build_language_model",
     "lm_sequences",
     "perplexity",
     "pretrain_lm",
@@ -143,6 +145,32 @@ def lm_sequences(vocabulary, texts: List[str], max_length: int) -> List[dict]:
     return out
 
 
+def build_language_model(config: PretrainLMConfig, vocabulary):
+    """``(model, glove_coverage)``: the language model of the resolved ``config`` over ``vocabulary``.
+
+    With ``--glove`` the embedding rows of the words GloVe 6B 50d knows are its vectors, copied by the
+    fine-tuning job's loader (:func:`textadv.text.lstm.load_glove`, the one ``finetune --glove`` uses);
+    ``glove_coverage`` is the share of word tokens they cover (``None`` without ``--glove``). Seed the
+    global RNG first: the other rows and weights are drawn from it.
+    """
+    from ..text.lstm import LSTMLanguageModel, load_glove
+
+    model = LSTMLanguageModel(
+        len(vocabulary),
+        embedding_dim=config.embedding_dim,
+        hidden_size=config.hidden_size,
+        embedding_dropout=config.embedding_dropout,
+        counts=vocabulary.frequencies(),
+        normalization=config.normalization,
+    )
+    if not config.glove:
+        return model, None
+    try:
+        return model, load_glove(model.embedding.embedding, vocabulary)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error} (or start the language model from random vectors without --glove)") from None
+
+
 def _plot(path: Path, history: list) -> None:
     from ..report.plots import plot_curves
 
@@ -177,7 +205,6 @@ def pretrain_lm(
     from ..report.runs import open_run
     from ..text import TextCollator, Vocabulary
     from ..text.checkpoint import save_text_model
-    from ..text.lstm import LSTMLanguageModel
     from ..text.vocab import PAD_ID
     from ..objectives import Objective
     from ..train import Batches, TrainConfig, check_checkpoint, seed_everything, train
@@ -201,14 +228,7 @@ def pretrain_lm(
 
     # 3. Model, loop settings, and the checkpoint of a resumed run checked.
     seed_everything(config.seed)
-    model = LSTMLanguageModel(
-        len(vocabulary),
-        embedding_dim=config.embedding_dim,
-        hidden_size=config.hidden_size,
-        embedding_dropout=config.embedding_dropout,
-        counts=vocabulary.frequencies(),
-        normalization=config.normalization,
-    )
+    model, glove_coverage = build_language_model(config, vocabulary)
     train_config = TrainConfig(
         batch_size=config.batch_size,
         lr=config.lr,
@@ -235,6 +255,8 @@ def pretrain_lm(
         "validation_sequences": len(validation),
         "vocab_size": len(vocabulary),
     }
+    if glove_coverage is not None:
+        data_info["glove_token_coverage"] = glove_coverage
     run.start_on_main(
         accelerator, {"settings": config.to_dict(), "train_config": asdict(train_config), "data": data_info}
     )

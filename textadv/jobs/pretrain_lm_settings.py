@@ -3,7 +3,9 @@
 The data settings are the fine-tuning job's own fields (same flags, help and defaults), so that
 ``textadv pretrain-lm`` and ``textadv finetune`` given the same data flags read the same texts and
 build the same vocabulary. Model sizes default to the fine-tuning job's LSTM without GloVe
-(embedding 128, hidden 64), so ``finetune --init-from`` needs no size flags. Training follows the
+(embedding 128, hidden 64); ``--glove`` starts the embedding from the packaged GloVe 6B 50d vectors
+(embedding 50) exactly as ``finetune --glove`` does. ``finetune --init-from`` takes the sizes from
+the language model. Training follows the
 paper's LM (Miyato, Dai & Goodfellow 2017, §4): Adam, lr 0.001 decayed by 0.9999 per step, gradient
 clipping at 1.0, dropout 0.5 on the word embeddings, a sampled softmax of 1024 classes.
 
@@ -53,7 +55,12 @@ class PretrainLMConfig:
     unlabeled_from_rest: bool = _finetune_setting("unlabeled_from_rest")
     min_count: int = _finetune_setting("min_count")
 
-    embedding_dim: int = setting(128, "embedding size", group=_MODEL)
+    glove: bool = setting(
+        False,
+        "start the embedding from the packaged GloVe 6B 50d, as finetune --glove does (sets --embedding-dim 50)",
+        group=_MODEL,
+    )
+    embedding_dim: int = setting(128, "embedding size (50 with --glove)", group=_MODEL)
     hidden_size: int = setting(64, "LSTM hidden size", group=_MODEL)
     embedding_dropout: float = setting(
         0.5, "dropout probability on the word embeddings, one mask per text shared over time", group=_MODEL
@@ -110,7 +117,7 @@ class PretrainLMConfig:
         check_finite(self, "lr", minimum=0)
         if not self.lr > 0:
             raise ValueError(f"--lr must be a positive number, got {self.lr}")
-        return self
+        return dataclasses.replace(self, embedding_dim=50) if self.glove else self
 
     def to_dict(self) -> dict:
         return asdict(self)
