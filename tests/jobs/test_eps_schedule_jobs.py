@@ -1,7 +1,6 @@
 """--adv-warmup-steps and --eps-ramp-steps in both training jobs: checked up front naming the flag, saved in
 config.json, held on --resume like the other trajectory settings, and a warm-up step is a step of --adv none."""
 
-import csv
 import json
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from _cli import refused, write_reviews
 from textadv.cli import main
 from textadv.jobs.finetune_settings import FinetuneConfig
 from textadv.jobs.image_settings import ImageSettings
@@ -19,14 +19,6 @@ IMAGE += ["--eval-eps", "0.1", "--eval-pgd-steps", "1", "--rho-examples", "4", "
 TEXT = ["finetune", "--no-glove", "--embedding-dim", "8", "--hidden-size", "8", "--dense-size", "4"]
 TEXT += ["--batch-size", "4", "--max-length", "16", "--eval-eps", "1", "--pgd-steps", "1", "--unlabeled", "none"]
 TEXT += ["--neighbour-words", "--no-progress"]
-REVIEWS = [
-    ("a warm, funny and moving film", "pos"),
-    ("the best movie of the year", "pos"),
-    ("brilliant acting and a sharp script", "pos"),
-    ("a dull and lifeless mess", "neg"),
-    ("the worst film of the year", "neg"),
-    ("boring, predictable and far too long", "neg"),
-]
 
 
 @pytest.fixture(autouse=True)
@@ -36,13 +28,7 @@ def _one_thread(single_thread):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reviews")
-    for name, rows in (("train.csv", REVIEWS * 4), ("test.csv", REVIEWS)):
-        with open(root / name, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["text", "label"])
-            writer.writerows(rows)
-    return ["--dataset", str(root / "train.csv"), "--test-file", str(root / "test.csv")]
+    return write_reviews(tmp_path_factory.mktemp("reviews"))
 
 
 def weights(path: Path) -> dict:
@@ -52,16 +38,6 @@ def weights(path: Path) -> dict:
 def same_weights(a: Path, b: Path) -> bool:
     wa, wb = weights(a), weights(b)
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
-
-
-def refused(argv, capsys, *expected) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.count("\n") == 1 and "error:" in err, err
-    for fragment in expected:
-        assert fragment in err, (fragment, err)
-    return err
 
 
 @pytest.mark.parametrize("flag", ["--adv-warmup-steps", "--eps-ramp-steps"])

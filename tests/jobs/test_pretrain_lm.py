@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from _cli import refused
 from textadv.cli import main
 from textadv.jobs.finetune import build_model, load_data
 from textadv.jobs.finetune_settings import FinetuneConfig
@@ -211,15 +212,6 @@ TINY = [
     "--hidden-size",
     "16",
 ]
-
-
-def refused(argv, capsys, *expected):
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.count("\n") == 1 and "error:" in err, err
-    for fragment in expected:
-        assert fragment in err, (fragment, err)
 
 
 def test_bad_init_from_is_refused_and_nothing_is_written(lm_run, tmp_path, capsys, single_thread):

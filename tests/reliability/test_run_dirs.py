@@ -5,7 +5,6 @@ byte as it was (hashed before and after). Each job checks every input and the wh
 contract before it touches its directory (textadv/report/runs.py).
 """
 
-import csv
 import hashlib
 import json
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from _cli import refused, write_reviews
 from textadv.cli import main
 from textadv.report import is_complete, read_json
 
@@ -60,14 +60,6 @@ TEXT = [
     "--adv",
     "at",
 ]
-REVIEWS = [
-    ("a warm, funny and moving film", "pos"),
-    ("the best movie of the year", "pos"),
-    ("brilliant acting and a sharp script", "pos"),
-    ("a dull and lifeless mess", "neg"),
-    ("the worst film of the year", "neg"),
-    ("boring, predictable and far too long", "neg"),
-]
 
 
 @pytest.fixture(autouse=True)
@@ -83,26 +75,9 @@ def tree(path: Path) -> dict:
     }
 
 
-def refused(argv, capsys, *expected) -> str:
-    """Run the command; assert exit 2 and one line on stderr holding every ``expected`` fragment."""
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.count("\n") == 1 and "error:" in err, err
-    for fragment in expected:
-        assert fragment in err, (fragment, err)
-    return err
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reviews")
-    for name, rows in (("train.csv", REVIEWS * 4), ("test.csv", REVIEWS)):
-        with open(root / name, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["text", "label"])
-            writer.writerows(rows)
-    return ["--dataset", str(root / "train.csv"), "--test-file", str(root / "test.csv")]
+    return write_reviews(tmp_path_factory.mktemp("reviews"))
 
 
 @pytest.fixture(scope="module")
