@@ -64,3 +64,41 @@ def tiny_run(name: str, output_dir, accelerator=None):
         progress=False,
     )
     return model, result
+
+
+def small_run(
+    tmp,
+    objective: str = "pgd",
+    *,
+    warmup: int = 0,
+    ramp: int = 0,
+    seed: int = 1,
+    max_steps=None,
+    resume: bool = False,
+    dropout: float = 0.3,
+    lr: float = 0.01,
+    save_every: int = 0,
+):
+    """Train :func:`tiny_model` on 64 digits with ``objective`` (ℓ∞, ε = 0.2; PGD: 2 steps of 0.1), batches of
+    16 for 3 epochs, every step logged; ``warmup``/``ramp`` are the ε schedule's. Returns ``(model, TrainResult)``."""
+    from textadv.objectives import build_objective
+    from textadv.surfaces.image import ImageSurface
+    from textadv.train import TrainConfig, train
+
+    data, _ = tiny_data(64)
+    model = tiny_model(0, dropout)
+    obj = build_objective(objective, eps=0.2, norm="inf", pgd_steps=2, pgd_step_size=0.1)
+    config = TrainConfig(
+        batch_size=16,
+        epochs=3,
+        max_steps=max_steps,
+        lr=lr,
+        lr_decay=0.99,
+        log_every=1,
+        save_every=save_every,
+        seed=seed,
+        adv_warmup_steps=warmup,
+        eps_ramp_steps=ramp,
+    )
+    result = train(model, ImageSurface(model), obj, data, config=config, output_dir=tmp, resume=resume, progress=False)
+    return model, result

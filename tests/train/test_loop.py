@@ -9,29 +9,11 @@ from textadv.surfaces.image import ImageSurface
 from textadv.train import TrainConfig, find_checkpoint, train
 from textadv.train.checkpoint import CHECKPOINT
 
-from _tiny import tiny_data, tiny_model
+from _tiny import small_run, tiny_data, tiny_model
 
 
 def _params(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-def _run(tmp, *, objective="pgd", seed=1, max_steps=None, resume=False, dropout=0.3, lr=0.01, save_every=0):
-    data, _ = tiny_data(64)
-    model = tiny_model(0, dropout)
-    obj = build_objective(objective, eps=0.2, norm="inf", pgd_steps=2, pgd_step_size=0.1)
-    config = TrainConfig(
-        batch_size=16,
-        epochs=3,
-        max_steps=max_steps,
-        lr=lr,
-        lr_decay=0.99,
-        log_every=1,
-        save_every=save_every,
-        seed=seed,
-    )
-    result = train(model, ImageSurface(model), obj, data, config=config, output_dir=tmp, resume=resume, progress=False)
-    return model, result
 
 
 def test_loss_goes_down_on_real_digits(tmp_path):
@@ -57,9 +39,9 @@ def test_loss_goes_down_on_real_digits(tmp_path):
 
 
 def test_same_seed_same_parameters_other_seed_differs(tmp_path):
-    a, _ = _run(tmp_path / "a", max_steps=5)
-    b, _ = _run(tmp_path / "b", max_steps=5)
-    c, _ = _run(tmp_path / "c", max_steps=5, seed=2)
+    a, _ = small_run(tmp_path / "a", max_steps=5)
+    b, _ = small_run(tmp_path / "b", max_steps=5)
+    c, _ = small_run(tmp_path / "c", max_steps=5, seed=2)
     pa, pb, pc = _params(a), _params(b), _params(c)
     assert all(torch.equal(pa[k], pb[k]) for k in pa)
     assert not all(torch.equal(pa[k], pc[k]) for k in pa)
@@ -67,11 +49,11 @@ def test_same_seed_same_parameters_other_seed_differs(tmp_path):
 
 def test_resume_reaches_the_uninterrupted_result(tmp_path):
     # PGD random starts, dropout, lr decay and an epoch boundary (4 batches per epoch) all cross the interruption.
-    straight, straight_result = _run(tmp_path / "straight", max_steps=11)
-    _run(tmp_path / "resumed", max_steps=6, save_every=4)
+    straight, straight_result = small_run(tmp_path / "straight", max_steps=11)
+    small_run(tmp_path / "resumed", max_steps=6, save_every=4)
     state = json.loads((tmp_path / "resumed" / CHECKPOINT / "state.json").read_text())
     assert (state["global_step"], state["epoch"], state["position"]) == (6, 1, 2)
-    resumed, resumed_result = _run(tmp_path / "resumed", max_steps=11, resume=True)
+    resumed, resumed_result = small_run(tmp_path / "resumed", max_steps=11, resume=True)
     assert resumed_result.global_step == 11
     ps, pr = _params(straight), _params(resumed)
     for k in ps:
@@ -91,18 +73,18 @@ def test_resume_reaches_the_uninterrupted_result(tmp_path):
 
 
 def test_resume_refuses_changed_settings(tmp_path):
-    _run(tmp_path, max_steps=2)
+    small_run(tmp_path, max_steps=2)
     with pytest.raises(ValueError, match="lr"):
-        _run(tmp_path, max_steps=4, resume=True, lr=0.02)
+        small_run(tmp_path, max_steps=4, resume=True, lr=0.02)
 
 
 def test_interrupted_swap_leaves_a_usable_checkpoint(tmp_path):
-    _run(tmp_path, max_steps=2)
+    small_run(tmp_path, max_steps=2)
     # A kill between the two renames leaves only the previous checkpoint, under its old name.
     (tmp_path / CHECKPOINT).rename(tmp_path / ".checkpoint.old")
     (tmp_path / ".checkpoint.tmp").mkdir()  # a half-written new one
     assert find_checkpoint(tmp_path) == tmp_path / ".checkpoint.old"
-    _, result = _run(tmp_path, max_steps=3, resume=True)
+    _, result = small_run(tmp_path, max_steps=3, resume=True)
     assert result.global_step == 3
     assert find_checkpoint(tmp_path) == tmp_path / CHECKPOINT
     assert not (tmp_path / ".checkpoint.old").exists() and not (tmp_path / ".checkpoint.tmp").exists()

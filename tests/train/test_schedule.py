@@ -9,13 +9,13 @@ import torch
 from textadv.core.draws import ExampleDraws
 from textadv.objectives import build_objective
 from textadv.surfaces.image import ImageSurface
-from textadv.train import TrainConfig, train
+from textadv.train import TrainConfig
 from textadv.train.checkpoint import CHECKPOINT
 from textadv.train.data import epoch_order, take
 from textadv.train.schedule import EpsSchedule
 from textadv.train.seed import step_generator
 
-from _tiny import tiny_data, tiny_model
+from _tiny import small_run, tiny_data, tiny_model
 
 
 def _params(model):
@@ -96,34 +96,14 @@ def test_a_ramp_step_equals_the_objective_built_at_the_scaled_eps(name):
                 torch.testing.assert_close(value, weight * scheduled.clean_loss, rtol=0, atol=1e-6)
 
 
-def _run(tmp, objective="at", *, warmup=0, ramp=0, max_steps=None, resume=False, dropout=0.3, save_every=0, seed=1):
-    data, _ = tiny_data(64)
-    model = tiny_model(0, dropout)
-    obj = build_objective(objective, eps=0.2, norm="inf", pgd_steps=2, pgd_step_size=0.1)
-    config = TrainConfig(
-        batch_size=16,
-        epochs=3,
-        max_steps=max_steps,
-        lr=0.01,
-        lr_decay=0.99,
-        log_every=1,
-        save_every=save_every,
-        seed=seed,
-        adv_warmup_steps=warmup,
-        eps_ramp_steps=ramp,
-    )
-    result = train(model, ImageSurface(model), obj, data, config=config, output_dir=tmp, resume=resume, progress=False)
-    return model, result
-
-
 @pytest.mark.parametrize("objective", ["at", "pgd"])
 def test_warm_up_steps_are_the_steps_of_plain_training(tmp_path, objective):
     """With dropout and PGD's random starts: the first N logged losses and the parameters after N steps are those
     of --adv none with the same seed (no extra pass consumed any random number); step N+1 is adversarial."""
-    _, plain = _run(tmp_path / "none", "none", max_steps=7)
-    plain_model, _ = _run(tmp_path / "none5", "none", max_steps=5)
-    warm_model, warm = _run(tmp_path / "warm5", objective, warmup=5, max_steps=5)
-    _, longer = _run(tmp_path / "warm7", objective, warmup=5, max_steps=7)
+    _, plain = small_run(tmp_path / "none", "none", max_steps=7)
+    plain_model, _ = small_run(tmp_path / "none5", "none", max_steps=5)
+    warm_model, warm = small_run(tmp_path / "warm5", objective, warmup=5, max_steps=5)
+    _, longer = small_run(tmp_path / "warm7", objective, warmup=5, max_steps=7)
     losses = [h["loss"] for h in longer.history]
     assert losses[:5] == [h["loss"] for h in plain.history[:5]]
     assert losses[5] != plain.history[5]["loss"]
@@ -137,10 +117,10 @@ def test_warm_up_steps_are_the_steps_of_plain_training(tmp_path, objective):
 def test_the_loop_runs_each_ramp_step_at_its_scaled_eps(tmp_path):
     """The PGD term the loop logs at step t equals PGD built at ε·(t − W)/R called on the model of step t."""
     warmup, ramp, seed = 1, 4, 1
-    _, straight = _run(tmp_path / "straight", "pgd", warmup=warmup, ramp=ramp, max_steps=6, dropout=0.0)
+    _, straight = small_run(tmp_path / "straight", "pgd", warmup=warmup, ramp=ramp, max_steps=6, dropout=0.0)
     data, _ = tiny_data(64)
     for t in (1, 2, 3, 4):  # factors 0, 1/4, 1/2, 3/4; 4 batches of 16 per epoch, so step 4 opens epoch 1
-        model, _ = _run(tmp_path / f"upto{t}", "pgd", warmup=warmup, ramp=ramp, max_steps=t, dropout=0.0)
+        model, _ = small_run(tmp_path / f"upto{t}", "pgd", warmup=warmup, ramp=ramp, max_steps=t, dropout=0.0)
         factor = (t - warmup) / ramp
         epoch, position = divmod(t, 4)
         indices = epoch_order(64, seed, epoch)[position * 16 : (position + 1) * 16].tolist()
@@ -160,29 +140,29 @@ def test_the_loop_runs_each_ramp_step_at_its_scaled_eps(tmp_path):
 
 def test_resume_in_the_ramp_reaches_the_uninterrupted_run_bit_for_bit(tmp_path):
     # PGD random starts, dropout, lr decay and an epoch boundary (4 batches per epoch) cross the interruption at step 5.
-    straight, straight_result = _run(tmp_path / "straight", "pgd", warmup=2, ramp=6, max_steps=11)
-    _run(tmp_path / "cut", "pgd", warmup=2, ramp=6, max_steps=5)
-    resumed, resumed_result = _run(tmp_path / "cut", "pgd", warmup=2, ramp=6, max_steps=11, resume=True)
+    straight, straight_result = small_run(tmp_path / "straight", "pgd", warmup=2, ramp=6, max_steps=11)
+    small_run(tmp_path / "cut", "pgd", warmup=2, ramp=6, max_steps=5)
+    resumed, resumed_result = small_run(tmp_path / "cut", "pgd", warmup=2, ramp=6, max_steps=11, resume=True)
     ps, pr = _params(straight), _params(resumed)
     assert all(torch.equal(ps[k], pr[k]) for k in ps)
     assert resumed_result.history == straight_result.history
     assert [h["eps_scale"] for h in straight_result.history] == [0, 0, 0, 1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 1, 1, 1]
     with pytest.raises(ValueError, match="eps_ramp_steps: 6 -> 3"):
-        _run(tmp_path / "cut", "pgd", warmup=2, ramp=3, max_steps=12, resume=True)
+        small_run(tmp_path / "cut", "pgd", warmup=2, ramp=3, max_steps=12, resume=True)
 
 
 def test_a_checkpoint_written_before_the_schedule_existed_resumes_with_it_off(tmp_path):
-    _run(tmp_path / "straight", "pgd", max_steps=6)
-    _run(tmp_path / "old", "pgd", max_steps=3)
+    small_run(tmp_path / "straight", "pgd", max_steps=6)
+    small_run(tmp_path / "old", "pgd", max_steps=3)
     state_file = tmp_path / "old" / CHECKPOINT / "state.json"
     state = json.loads(state_file.read_text())
     for key in ("adv_warmup_steps", "eps_ramp_steps"):
         del state["config"][key]
     state_file.write_text(json.dumps(state))
-    resumed, result = _run(tmp_path / "old", "pgd", max_steps=6, resume=True)
+    resumed, result = small_run(tmp_path / "old", "pgd", max_steps=6, resume=True)
     assert result.global_step == 6 and all("eps_scale" not in h for h in result.history)
     with pytest.raises(ValueError, match="adv_warmup_steps: 0 -> 2"):
-        _run(tmp_path / "old", "pgd", max_steps=7, resume=True, warmup=2)
+        small_run(tmp_path / "old", "pgd", max_steps=7, resume=True, warmup=2)
 
 
 @pytest.mark.parametrize(
