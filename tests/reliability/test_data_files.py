@@ -12,7 +12,8 @@ import gzip
 import json
 
 import pytest
-from test_run_dirs import REVIEWS, TEXT, refused
+from _cli import REVIEWS, refused
+from test_run_dirs import TEXT
 
 from textadv.qa.squad import read_squad
 from textadv.qa.systems import PredictionsFile

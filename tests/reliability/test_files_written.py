@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import test_run_dirs
-from test_run_dirs import TEXT, refused, tree
+from _cli import refused
+from test_run_dirs import TEXT, tree
 
 from textadv.cli import main
 from textadv.report import is_complete, read_json, write_json

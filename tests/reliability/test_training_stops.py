@@ -23,7 +23,8 @@ from textadv.surfaces import ImageSurface
 from textadv.train import TrainConfig, train
 from textadv.train.guard import NonFiniteTrainingError
 from textadv.vision import load_images
-from test_run_dirs import IMAGE, TEXT, corpus, refused, tree  # noqa: F401  (corpus is a fixture)
+from _cli import refused
+from test_run_dirs import IMAGE, TEXT, corpus, tree  # noqa: F401  (corpus is a fixture)
 
 
 @pytest.fixture(autouse=True)
