@@ -31,6 +31,7 @@ from textadv.train import Batches
 # One small data set for both jobs: the same data flags give the same vocabulary.
 DATA = dict(train_limit=400, unlabeled="none", min_count=2)
 SMALL = dict(embedding_dim=16, hidden_size=16, num_sampled=64, batch_size=32, progress=False, **DATA)
+GLOVE_SMALL = {**SMALL, "embedding_dim": None}  # --glove's size is GloVe's (50)
 
 
 def tree(path: Path) -> dict:
@@ -137,7 +138,7 @@ def glove_table():
 
 
 def test_glove_starts_the_language_model_from_the_glove_vectors_of_the_words_it_knows(single_thread):
-    config = PretrainLMConfig(glove=True, **SMALL).resolved()
+    config = PretrainLMConfig(glove=True, **GLOVE_SMALL).resolved()
     assert config.embedding_dim == 50  # --glove sets the size, as finetune --glove does
     data = load_data(config)
     vocabulary = Vocabulary.build(data.train.texts, min_count=2)
@@ -165,7 +166,9 @@ def test_glove_starts_the_language_model_from_the_glove_vectors_of_the_words_it_
 def test_init_from_a_glove_language_model_takes_its_sizes_and_copies_its_weights(tmp_path, single_thread):
     run = tmp_path / "glove-lm"
     lm = pretrain_lm(
-        PretrainLMConfig(glove=True, **{**SMALL, "hidden_size": 24}, max_steps=3, eval_every=0, validation_limit=20),
+        PretrainLMConfig(
+            glove=True, **{**GLOVE_SMALL, "hidden_size": 24}, max_steps=3, eval_every=0, validation_limit=20
+        ),
         run,
     )
     saved = json.loads((run / "config.json").read_text())
@@ -253,6 +256,37 @@ def test_bad_init_from_is_refused_and_nothing_is_written(lm_run, tmp_path, capsy
     config = json.loads((started / "config.json").read_text())
     assert config["settings"]["init_from"] == str(lm_run) and config["data"]["init_from"] == str(lm_run)
     assert json.loads((started / "metrics.json").read_text())["train"]["steps"] == 2
+    # A run saved when --embedding-dim defaulted to 128 for every LSTM (its language model's size was used
+    # whatever the setting said) resumes with the language model's size.
+    legacy = tmp_path / "legacy"
+    shutil.copytree(started, legacy)
+    saved = json.loads((legacy / "config.json").read_text())
+    saved["settings"]["embedding_dim"] = 128
+    (legacy / "config.json").write_text(json.dumps(saved))
+    assert main(["finetune", "--resume", str(legacy), "--max-steps", "3"]) == 0
+    assert json.loads((legacy / "metrics.json").read_text())["train"]["steps"] == 3
+
+
+def test_glove_sets_the_embedding_size_and_refuses_another(tmp_path, capsys):
+    # The size each start gets when --embedding-dim is not given.
+    assert FinetuneConfig().resolved().embedding_dim == 50  # GloVe is the LSTM's default start
+    assert FinetuneConfig(glove=False).resolved().embedding_dim == 128
+    assert FinetuneConfig(embedding_dim=50).resolved().embedding_dim == 50
+    assert FinetuneConfig(glove=False, embedding_dim=16).resolved().embedding_dim == 16
+    assert PretrainLMConfig().resolved().embedding_dim == 128
+    assert PretrainLMConfig(glove=True).resolved().embedding_dim == 50
+    # A size GloVe's 50-d vectors cannot fill is refused, never silently replaced by 50.
+    out = tmp_path / "out"
+    refused(
+        ["finetune", "--output-dir", str(out), "--embedding-dim", "128"], capsys, "--embedding-dim 128", "--no-glove"
+    )
+    refused(["finetune", "--output-dir", str(out), "--glove", "--embedding-dim", "16"], capsys, "50-d GloVe")
+    refused(
+        ["pretrain-lm", "--output-dir", str(out), "--glove", "--embedding-dim", "300"], capsys, "--embedding-dim 300"
+    )
+    refused(["pretrain-lm", "--output-dir", str(out), "--embedding-dim", "0"], capsys, "--embedding-dim must be >= 1")
+    refused(["finetune", "--output-dir", str(out), "--no-glove", "--embedding-dim", "0"], capsys, "--embedding-dim")
+    assert not out.exists()
 
 
 def test_export_unlabeled_writes_one_text_a_line_that_unlabeled_reads_back(tmp_path, capsys):

@@ -103,8 +103,8 @@ def encoder_sizes(pretrained, config: FinetuneConfig):
     """``(embedding_dim, hidden_size)`` of the language model ``pretrained`` (``read_pretrained``).
 
     ``--init-from`` takes the classifier's sizes from the language model, so a 50-d GloVe-started one
-    needs no size flags. A ``--embedding-dim``/``--hidden-size`` other than its default that differs
-    from the language model's is refused, naming the flag.
+    needs no size flags. A ``--embedding-dim`` given (not ``None``), or a ``--hidden-size`` other than
+    its default, that differs from the language model's is refused, naming the flag.
     """
     from .finetune_settings import FinetuneConfig as _Defaults
 
@@ -115,7 +115,7 @@ def encoder_sizes(pretrained, config: FinetuneConfig):
     }
     for name, size in sizes.items():
         given, default = getattr(config, name), getattr(_Defaults, name)
-        if given != default and given != size:
+        if given not in (default, size):
             flag = "--" + name.replace("_", "-")
             raise ValueError(
                 f"--init-from {config.init_from}: the language model's embedding and LSTM have shape "

@@ -23,7 +23,7 @@ from typing import Optional, Tuple
 
 from ..objectives.factory import NAMES, build_objective, default_norm
 from ..report.io import text_codec
-from ..text.build import LSTM
+from ..text.build import GLOVE_DIM, LSTM, LSTM_EMBEDDING_DIM
 from ..train.schedule import FLAGS as SCHEDULE_FLAGS
 from ..train.schedule import check_steps
 from .checks import check_all_finite, check_at_least, check_data_selection, check_finite
@@ -126,7 +126,12 @@ class FinetuneConfig:
         default_help="none: random or GloVe",
         metavar="RUN_DIR",
     )
-    embedding_dim: int = setting(128, "LSTM embedding size without GloVe", group=_MODEL)
+    embedding_dim: Optional[int] = setting(
+        None,
+        "LSTM embedding size (--glove's vectors are 50-d: any other size is refused with --glove)",
+        group=_MODEL,
+        default_help="50 with --glove, the language model's with --init-from, 128 otherwise",
+    )
     hidden_size: int = setting(64, "LSTM hidden size", group=_MODEL)
     dense_size: int = setting(30, "LSTM dense layer size", group=_MODEL)
     embedding_dropout: Optional[float] = setting(
@@ -214,6 +219,7 @@ class FinetuneConfig:
             raise ValueError(f"--normalization must be one of {', '.join(NORMALIZATIONS)}, got {c.normalization!r}")
         if c.embedding_dropout is not None and not 0 <= c.embedding_dropout < 1:
             raise ValueError(f"--embedding-dropout must be in [0, 1), got {c.embedding_dropout}")
+        check_at_least(c, "embedding_dim", optional=True)
         if c.init_from is not None:
             if not c.is_lstm:
                 raise ValueError(f"--init-from starts Miyato's LSTM (--model lstm), not --model {c.model}")
@@ -222,11 +228,22 @@ class FinetuneConfig:
             c = replace(c, glove=False)
         if c.is_lstm:
             glove = True if c.glove is None else c.glove
+            if glove and c.embedding_dim not in (None, GLOVE_DIM):
+                raise ValueError(
+                    f"--glove starts the embedding from {GLOVE_DIM}-d GloVe vectors, not --embedding-dim "
+                    f"{c.embedding_dim}: drop --embedding-dim, or add --no-glove for a random {c.embedding_dim}-d start"
+                )
+            if glove:
+                embedding_dim = GLOVE_DIM
+            elif c.init_from is None:
+                embedding_dim = LSTM_EMBEDDING_DIM if c.embedding_dim is None else c.embedding_dim
+            else:  # None: the language model's (build_model reads it)
+                embedding_dim = c.embedding_dim
             c = replace(
                 c,
                 normalization=c.normalization or "miyato",
                 glove=glove,
-                embedding_dim=50 if glove else c.embedding_dim,
+                embedding_dim=embedding_dim,
                 embedding_dropout=0.5 if c.embedding_dropout is None else c.embedding_dropout,
                 lr=1e-3 if c.lr is None else c.lr,
             )
@@ -259,6 +276,10 @@ class FinetuneConfig:
         if unknown:
             raise ValueError(f"unknown settings {unknown} in the run's config.json")
         data = dict(data)
+        if data.get("init_from") is not None and data.get("embedding_dim") == LSTM_EMBEDDING_DIM:
+            # Saved when the flag's default was 128 for every LSTM: an --init-from run took the language
+            # model's size whatever it said (a 128 given against another size was refused at the start).
+            data["embedding_dim"] = None
         for key in ("eval_eps", "neighbour_words"):
             if key in data:
                 data[key] = tuple(data[key])

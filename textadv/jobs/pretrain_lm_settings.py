@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
 from ..report.io import text_codec
+from ..text.build import GLOVE_DIM, LSTM_EMBEDDING_DIM
 from .checks import check_all_finite, check_at_least, check_data_selection, check_finite
 from .finetune_settings import NORMALIZATIONS, FinetuneConfig
 from .flags import resumable_settings, setting
@@ -60,7 +61,12 @@ class PretrainLMConfig:
         "start the embedding from the packaged GloVe 6B 50d, as finetune --glove does (sets --embedding-dim 50)",
         group=_MODEL,
     )
-    embedding_dim: int = setting(128, "embedding size (50 with --glove)", group=_MODEL)
+    embedding_dim: Optional[int] = setting(
+        None,
+        "embedding size (--glove's vectors are 50-d: any other size is refused with --glove)",
+        group=_MODEL,
+        default_help="50 with --glove, 128 otherwise",
+    )
     hidden_size: int = setting(64, "LSTM hidden size", group=_MODEL)
     embedding_dropout: float = setting(
         0.5, "dropout probability on the word embeddings, one mask per text shared over time", group=_MODEL
@@ -104,8 +110,8 @@ class PretrainLMConfig:
     def resolved(self) -> "PretrainLMConfig":
         """The settings, validated (``ValueError`` naming the flag)."""
         check_all_finite(self)
-        check_at_least(self, "embedding_dim", "hidden_size", "batch_size", "epochs", "eval_batch_size", "min_count")
-        check_at_least(self, "max_steps", "train_limit", "validation_limit", optional=True)
+        check_at_least(self, "hidden_size", "batch_size", "epochs", "eval_batch_size", "min_count")
+        check_at_least(self, "embedding_dim", "max_steps", "train_limit", "validation_limit", optional=True)
         check_at_least(self, "num_sampled", "eval_every", "save_every", minimum=0)
         check_at_least(self, "max_length", minimum=2)
         text_codec(self.encoding)  # an unknown encoding is refused before any file is read
@@ -117,7 +123,13 @@ class PretrainLMConfig:
         check_finite(self, "lr", minimum=0)
         if not self.lr > 0:
             raise ValueError(f"--lr must be a positive number, got {self.lr}")
-        return dataclasses.replace(self, embedding_dim=50) if self.glove else self
+        if self.glove and self.embedding_dim not in (None, GLOVE_DIM):
+            raise ValueError(
+                f"--glove starts the embedding from {GLOVE_DIM}-d GloVe vectors, not --embedding-dim "
+                f"{self.embedding_dim}: drop --embedding-dim, or drop --glove for a random {self.embedding_dim}-d start"
+            )
+        default = GLOVE_DIM if self.glove else LSTM_EMBEDDING_DIM
+        return dataclasses.replace(self, embedding_dim=default if self.embedding_dim is None else self.embedding_dim)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -20,6 +20,8 @@ from torch import nn
 
 MINILM = "minilm"
 LSTM = "lstm"
+GLOVE_DIM = 50  # the packaged GloVe 6B 50d
+LSTM_EMBEDDING_DIM = 128  # Miyato's LSTM without GloVe (the jobs' default)
 
 
 def hf_source(name: str) -> Optional[str]:
@@ -36,7 +38,7 @@ def build_text_classifier(
     embedding_dropout: float,
     glove: bool = False,
     min_count: int = 2,
-    embedding_dim: int = 128,
+    embedding_dim: int = LSTM_EMBEDDING_DIM,
     hidden_size: int = 64,
     dense_size: int = 30,
     vocabulary: Any = None,
