@@ -8,7 +8,7 @@
 #   bash bench/label_scarce.sh sweep        # ε ∈ {0.5,1,2,5} for vat, at, at+vat, seed 0: validation error
 #   bash bench/label_scarce.sh main AT_EPS VAT_EPS ATVAT_EPS   # none/at/vat/at+vat x seeds 0 1 2: test error
 #   bash bench/label_scarce.sh table AT_EPS VAT_EPS ATVAT_EPS  # the tables, from the run directories
-#       (sweep, test error, and each objective's difference to none: paired per seed, Welch t)
+#       (sweep, test error, and each objective's difference to none: paired per seed, Welch; t and p)
 #
 # Runs go to $ROOT (default runs/label_scarce), one at a time; a complete run (metrics.json) is kept.
 # PYTHON defaults to python; one torch thread per run (a shared 2-core machine).
@@ -48,6 +48,7 @@ table)
 import json, os, statistics, sys
 from pathlib import Path
 from textadv.report import table
+from textadv.report.stats import compare_seeds, comparison_row
 
 root, seeds = Path(os.environ["ROOT"]), os.environ["SEEDS"].split()
 miyato = {"none": "17.9", "at": "16.8", "vat": "19.1", "at+vat": "16.6"}  # full labels + unlabeled, PAPERS.md §7
@@ -96,19 +97,8 @@ def test_errors(adv, eps):  # {seed: test error %} of the complete runs
 base, rows = test_errors("none", "0"), []
 for adv, eps in zip(("at", "vat", "at+vat"), sys.argv[1:4]):
     errors = test_errors(adv, eps)
-    paired = [errors[s] - base[s] for s in errors if s in base]
-    if len(errors) < 2 or len(base) < 2 or len(paired) < 2:
-        continue
-    a, b = list(errors.values()), list(base.values())
-    welch = (statistics.mean(b) - statistics.mean(a)) / (
-        statistics.variance(a) / len(a) + statistics.variance(b) / len(b)
-    ) ** 0.5
-    signed = lambda x: f"{x:+.2f}".replace("-", "−")  # noqa: E731
-    rows.append({
-        "objective": adv, "mean − baseline mean": signed(statistics.mean(a) - statistics.mean(b)),
-        "paired difference (mean ± std)": f"{signed(statistics.mean(paired))} ± {statistics.stdev(paired):.2f}",
-        "seeds below the baseline": f"{sum(d < 0 for d in paired)} / {len(paired)}", "Welch t": f"{welch:.1f}",
-    })
+    if errors and base:
+        rows.append({"objective": adv, **comparison_row(compare_seeds(errors, base))})
 if rows:
     print("differences to the baseline (paired: same seed):\n" + table(rows))
 PY
