@@ -43,8 +43,8 @@ def tokenizer():
     return load_hf_classifier(None, num_labels=2)[1]
 
 
-def tiny_model(tokenizer, seed=0):
-    """A 2-layer BERT with dropout off (same vocabulary as the packaged MiniLM), fast on CPU."""
+def tiny_model(tokenizer, seed=0, dropout=0.0):
+    """A 2-layer BERT, dropout off unless asked (same vocabulary as the packaged MiniLM), fast on CPU."""
     torch.manual_seed(seed)
     config = transformers.BertConfig(
         vocab_size=tokenizer.vocab_size,
@@ -52,16 +52,16 @@ def tiny_model(tokenizer, seed=0):
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=64,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
         num_labels=2,
     )
     hf = transformers.BertForSequenceClassification(config)
     return HFTextClassifier(hf, word_frequencies(tokenizer, TEXTS))
 
 
-def trainer_for(model, tokenizer, tmp_path, objective, **args):
-    """A Trainer on the 8 TEXTS, one process on CPU, no clipping, no checkpoints."""
+def trainer_for(model, tokenizer, tmp_path, objective, schedule=(0, 0), unlabeled=None, **args):
+    """A Trainer on the 8 TEXTS, one process on CPU, no clipping, no checkpoints; ``schedule``: (W, R)."""
     defaults = dict(
         output_dir=str(tmp_path),
         per_device_train_batch_size=4,
@@ -82,6 +82,8 @@ def trainer_for(model, tokenizer, tmp_path, objective, **args):
         train_dataset=encode_examples(tokenizer, TEXTS, LABELS, 32),
         objective=objective,
         objective_settings=SETTINGS.get(objective),
+        unlabeled_dataset=unlabeled,
+        **dict(zip(("adv_warmup_steps", "eps_ramp_steps"), schedule)),
     )
 
 
@@ -215,3 +217,189 @@ def test_the_adapter_draws_the_loops_unlabeled_batches(tokenizer, tmp_path):
         expected = collate([unlabeled[i] for i in unlabeled_indices(11, 4, k, seed=5).tolist()])
         got = trainer._unlabeled_batch(k)
         assert torch.equal(got["input_ids"], expected["input_ids"])
+
+
+# -- the ε schedule (textadv.train.schedule) on Trainer's optimiser step ----------------------------------------
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _logs(trainer):
+    return [h for h in trainer.state.log_history if "loss" in h]
+
+
+@pytest.mark.parametrize("name", ["at", "vat"])
+def test_warm_up_steps_are_the_trainer_steps_of_none(tokenizer, tmp_path, name):
+    """With dropout on: after W warm-up steps the weights are those of objective "none" with the same seed, bit
+    for bit (no term, no extra pass, no random number drawn, VAT's unlabeled set unread); step W+1 is not."""
+    unlabeled = encode_examples(tokenizer, TEXTS[::-1], None, 32) if name == "vat" else None
+
+    def run(objective, steps, schedule=(0, 0)):
+        model = tiny_model(tokenizer, dropout=0.1)
+        args = dict(max_steps=steps, unlabeled=unlabeled if objective != "none" else None, schedule=schedule)
+        trainer = trainer_for(model, tokenizer, tmp_path / f"{objective}{steps}{schedule}", objective, **args)
+        trainer.train()
+        return _weights(model), _logs(trainer)
+
+    plain3, plain_logs = run("none", 3)
+    plain4, _ = run("none", 4)
+    warm3, warm_logs = run(name, 3, schedule=(3, 2))
+    warm4, longer_logs = run(name, 4, schedule=(3, 2))
+    assert _same(plain3, warm3)
+    assert [h["loss"] for h in warm_logs] == [h["loss"] for h in plain_logs]
+    assert not _same(plain4, warm4)  # step 4 opens the ramp: ε·0, but the term's pass ran (dropout, VAT's KL)
+    assert [h["adv/eps_scale"] for h in longer_logs] == [0, 0, 0, 0]
+    term = "adv/AdversarialTerm" if name == "at" else "adv/VATTerm"
+    assert [term in h for h in longer_logs] == [False, False, False, True]
+
+
+@pytest.mark.parametrize("name,kind", [("at", "bert"), ("vat", "bert"), ("at", "lstm")])
+def test_a_ramp_step_is_the_objective_step_at_the_scaled_eps(tokenizer, tmp_path, name, kind):
+    """At optimiser step t the Trainer's loss and gradients are those of the objective built at ε·f(t), with
+    f(t) = 0 (and no term) for t < W, (t − W)/R for W ≤ t < W + R, 1 after: W = 2, R = 4, ε = 1."""
+    warmup, ramp = 2, 4
+    model, encoder = (tiny_model(tokenizer), tokenizer) if kind == "bert" else tiny_lstm()
+    batch = TextCollator(pad_id_of(encoder))(encode_examples(encoder, TEXTS, LABELS, 32))
+    trainer = trainer_for(model, encoder, tmp_path, name, schedule=(warmup, ramp))
+
+    def gradients():
+        grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
+        model.zero_grad(set_to_none=True)
+        return grads
+
+    full = None
+    for t in range(8):
+        factor = 0.0 if t < warmup else min((t - warmup) / ramp, 1.0)
+        trainer.state.global_step = t
+        loss = trainer.training_step(trainer.model, dict(batch))
+        got = gradients()
+        if t < warmup:
+            direct = build_objective("none", eps=0.0)
+        else:
+            direct = build_objective(name, **dict(SETTINGS[name], eps=SETTINGS[name]["eps"] * factor))
+        out = direct.step(TextSurface(model), batch, generator=step_generator(0, 0, t))
+        expected = gradients()
+        assert torch.equal(loss, out.loss), t
+        assert got.keys() == expected.keys() and all(torch.equal(got[k], expected[k]) for k in got), t
+        if t == warmup + ramp:
+            full = got
+    # The factor matters: step 3 (ε/4) and step 6 (ε) give different gradients at the same weights.
+    trainer.state.global_step = 3
+    trainer.training_step(trainer.model, dict(batch))
+    quarter = gradients()
+    assert any(not torch.allclose(quarter[k], full[k]) for k in full)
+
+
+def test_the_micro_batches_of_an_optimiser_step_share_its_factor(tokenizer, tmp_path):
+    """2 micro-batches of 4 reach the weights of 1 batch of 8 under the schedule (factors 0, 0, 1/2, 1 by
+    optimiser step), and neither reaches those of the run without it."""
+    params = []
+    for batch_size, accumulation, schedule in ((4, 2, (1, 2)), (8, 1, (1, 2)), (8, 1, (0, 0))):
+        model = tiny_model(tokenizer)
+        trainer = trainer_for(
+            model,
+            tokenizer,
+            tmp_path / f"{batch_size}{schedule}",
+            "at",
+            schedule=schedule,
+            per_device_train_batch_size=batch_size,
+            gradient_accumulation_steps=accumulation,
+            max_steps=4,
+            optim="sgd",
+            learning_rate=1.0,
+            lr_scheduler_type="constant",
+        )
+        trainer.train()
+        params.append({k: v.detach().clone() for k, v in model.named_parameters()})
+        if schedule != (0, 0):
+            assert [h["adv/eps_scale"] for h in _logs(trainer)] == [0, 0, 0.5, 1]
+    accumulated, large, unscheduled = params
+    for key, value in accumulated.items():
+        torch.testing.assert_close(value, large[key], rtol=1e-4, atol=1e-6, msg=key)
+    assert max(float((large[k] - unscheduled[k]).abs().max()) for k in large) > 1e-2
+
+
+def test_with_the_schedule_off_or_over_the_adapter_steps_as_before(tokenizer, tmp_path):
+    """Both settings at 0 give the default adapter's weights bit for bit (dropout on, 4 steps, no eps_scale
+    logged); after the ramp a step's loss and gradients are those of the adapter without a schedule."""
+    runs = []
+    for schedule in (None, (0, 0)):
+        model = tiny_model(tokenizer, dropout=0.1)
+        args = dict(max_steps=4) if schedule is None else dict(max_steps=4, schedule=schedule)
+        trainer = trainer_for(model, tokenizer, tmp_path / str(schedule), "vat", **args)
+        trainer.train()
+        runs.append((_weights(model), _logs(trainer)))
+        assert not trainer.schedule.active and all("adv/eps_scale" not in h for h in _logs(trainer))
+    assert _same(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
+
+    batch = TextCollator(pad_id_of(tokenizer))(encode_examples(tokenizer, TEXTS, LABELS, 32))
+    model = tiny_model(tokenizer)
+    steps = []
+    for schedule in ((0, 0), (2, 3)):
+        trainer = trainer_for(model, tokenizer, tmp_path / f"after{schedule}", "vat", schedule=schedule)
+        trainer.state.global_step = 5
+        loss = trainer.training_step(trainer.model, dict(batch))
+        steps.append((loss, {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}))
+        model.zero_grad(set_to_none=True)
+    (loss_off, grads_off), (loss_after, grads_after) = steps
+    assert torch.equal(loss_off, loss_after) and _same(grads_off, grads_after)
+
+
+def test_a_resumed_run_continues_the_schedule_from_the_checkpoints_step(tokenizer, tmp_path):
+    """Interrupted at step 3 of a ramp (W = 1, R = 4) and resumed from Trainer's checkpoint, the run logs the
+    factors 1/2, 3/4, 1 of steps 4-6 and reaches the weights of the uninterrupted run bit for bit."""
+    settings = dict(schedule=(1, 4), lr_scheduler_type="constant", save_strategy="steps", save_steps=3)
+    straight = tiny_model(tokenizer)
+    trainer = trainer_for(straight, tokenizer, tmp_path / "straight", "at", max_steps=6, **settings)
+    trainer.train()
+    assert [h["adv/eps_scale"] for h in _logs(trainer)] == [0, 0, 0.25, 0.5, 0.75, 1]
+
+    trainer_for(tiny_model(tokenizer), tokenizer, tmp_path / "cut", "at", max_steps=3, **settings).train()
+    resumed = tiny_model(tokenizer, seed=1)  # the checkpoint's weights replace these
+    trainer = trainer_for(resumed, tokenizer, tmp_path / "cut", "at", max_steps=6, **settings)
+    trainer.train(resume_from_checkpoint=str(tmp_path / "cut" / "checkpoint-3"))
+    assert [h["adv/eps_scale"] for h in _logs(trainer) if h["step"] > 3] == [0.5, 0.75, 1]
+    assert _same(_weights(straight), _weights(resumed))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"adv_warmup_steps": -1}, "adv_warmup_steps"),
+        ({"eps_ramp_steps": -5}, "eps_ramp_steps"),
+        ({"eps_ramp_steps": 2.5}, "eps_ramp_steps"),
+        ({"adv_warmup_steps": True}, "adv_warmup_steps"),
+        ({"adv_warmup_steps": "3"}, "adv_warmup_steps"),
+    ],
+)
+def test_bad_schedules_are_refused_naming_the_argument(tokenizer, tmp_path, kwargs, name):
+    """The rule and message of TrainConfig and the jobs (textadv.train.schedule.check_steps), before Trainer starts."""
+    with pytest.raises(ValueError, match=f"^{name} must be an integer >= 0"):
+        AdversarialTrainer(
+            tiny_model(tokenizer),
+            transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True),
+            objective="at",
+            objective_settings=SETTINGS["at"],
+            **kwargs,
+        )
+
+
+def test_a_ramp_is_refused_up_front_for_a_term_without_eps(tokenizer, tmp_path):
+    from textadv.objectives import Objective, Term
+
+    class Smoothness(Term):  # a user's term with no perturbation budget to scale
+        def loss(self, clean, unlabeled=None):
+            return clean.logits.square().mean()
+
+    objective = Objective(1.0, (Smoothness(),), name="smooth")
+    args = transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True)
+    with pytest.raises(ValueError, match=r"^eps_ramp_steps=3 scales every term's ε, but Smoothness has no eps"):
+        AdversarialTrainer(tiny_model(tokenizer), args, objective=objective, eps_ramp_steps=3)
+    warm = AdversarialTrainer(tiny_model(tokenizer), args, objective=objective, adv_warmup_steps=3)
+    assert warm.schedule.warmup == 3  # a warm-up alone never scales a term

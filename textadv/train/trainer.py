@@ -40,8 +40,18 @@ How a Trainer step maps onto an objective step:
   naming the step, before the optimiser step (the loop's own check, :mod:`textadv.train.guard`); the
   checkpoints the Trainer saved stay as they are. With fp16 mixed precision the gradients are left to
   the grad scaler, which skips such steps by design, and only the loss is checked.
+- **The ε schedule** (``adv_warmup_steps``, ``eps_ramp_steps``: :mod:`textadv.train.schedule`, the loop's
+  :class:`~textadv.train.schedule.EpsSchedule`). The step is Trainer's optimiser step ``state.global_step``
+  (0 for the first), so every micro-batch of one optimiser step runs the same objective and a run
+  resumed from a Trainer checkpoint, whose ``global_step`` is restored, continues the schedule where it
+  stopped. Warm-up steps run ``Objective.clean_only()`` (the step of ``"none"``: no term, no extra pass,
+  no unlabeled batch collated), ramp steps ``Objective.scaled(f)``, later steps the objective as built.
+  Both at 0 (the default) leave the adapter's steps as they were. Like ``objective`` and
+  ``objective_settings``, the two values live in the user's script, not in the checkpoint: resume with
+  the values the run started with.
 - **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
-  the clean loss are added to Trainer's logs as ``adv/<name>``.
+  the clean loss are added to Trainer's logs as ``adv/<name>``; with a schedule, ``adv/eps_scale`` is
+  the ε factor of the last optimiser step logged (0 in the warm-up), as the loop's ``eps_scale``.
 - **Evaluation** (``evaluate``/``predict``): the surface's loss (cross-entropy) of the clean logits
   from the same surface, so the model's own ``forward`` needs no ``labels`` argument.
 """
@@ -60,6 +70,7 @@ from ..surfaces import Surface, TextSurface
 from .data import dataset_size, take, unlabeled_indices
 from .guard import check_step, grad_norm
 from .processes import Processes, combine_gradients
+from .schedule import EpsSchedule
 from .seed import step_generator
 
 SurfaceFactory = Callable[[nn.Module], Surface]
@@ -81,6 +92,18 @@ def _objective_from(objective: Union[Objective, str], settings: Optional[Mapping
     return build_objective(objective, **settings)
 
 
+def _schedule_for(objective: Objective, adv_warmup_steps: int, eps_ramp_steps: int) -> EpsSchedule:
+    """The schedule of the two settings (``ValueError`` naming a negative or non-integer one, the loop's rule and
+    message), refused up front if a term of ``objective`` cannot scale its ε (a user's term without ``eps``)."""
+    schedule = EpsSchedule(adv_warmup_steps, eps_ramp_steps)
+    if schedule.ramp:
+        try:
+            objective.scaled(0.5)
+        except TypeError as error:
+            raise ValueError(f"eps_ramp_steps={schedule.ramp} scales every term's ε, but {error}") from None
+    return schedule
+
+
 class AdversarialTrainer(Trainer):
     """A ``transformers.Trainer`` whose training step is ``objective.step`` on a text surface.
 
@@ -95,6 +118,10 @@ class AdversarialTrainer(Trainer):
         unlabeled_batch_size: unlabeled examples per process and micro-step (default:
             ``args.per_device_train_batch_size``).
         surface_fn: ``model -> Surface`` (default :class:`~textadv.surfaces.TextSurface`).
+        adv_warmup_steps: the first N optimiser steps are clean (the step of ``"none"``); 0: none.
+        eps_ramp_steps: then every term's ε grows linearly from 0 to the objective's over N optimiser steps
+            (PGD's step size with it, VAT's ξ not); 0: none. Both: :mod:`textadv.train.schedule`, a deviation
+            from Miyato's and Madry's recipes, off by default; the names and rules of ``TrainConfig``.
     """
 
     def __init__(
@@ -107,9 +134,12 @@ class AdversarialTrainer(Trainer):
         unlabeled_dataset: Any = None,
         unlabeled_batch_size: Optional[int] = None,
         surface_fn: SurfaceFactory = TextSurface,
+        adv_warmup_steps: int = 0,
+        eps_ramp_steps: int = 0,
         **trainer_kwargs,
     ):
         self.objective = _objective_from(objective, objective_settings)
+        self.schedule = _schedule_for(self.objective, adv_warmup_steps, eps_ramp_steps)
         if unlabeled_batch_size is not None and unlabeled_batch_size < 1:
             raise ValueError(f"unlabeled_batch_size must be >= 1, got {unlabeled_batch_size}")
         if unlabeled_dataset is not None and dataset_size(unlabeled_dataset) == 0:
@@ -150,6 +180,7 @@ class AdversarialTrainer(Trainer):
             )
         self.surface_fn = surface_fn
         self._micro_step = (-1, 0)  # (global_step, micro-batches already run in it)
+        self._step_objective = (-1, self.objective)  # (global_step, the scheduled objective of that step)
         self._logged = {}  # name -> [sum of detached values, count]
 
     # -- the step -------------------------------------------------------------------------------
@@ -163,6 +194,16 @@ class AdversarialTrainer(Trainer):
         done = done if step == self.state.global_step else 0
         self._micro_step = (self.state.global_step, done + 1)
         return self.state.global_step * self.args.gradient_accumulation_steps + done
+
+    def objective_at(self, step: int) -> Objective:
+        """The objective of optimiser step ``step`` under the ε schedule (the objective as built when it is off)."""
+        if not self.schedule.active:
+            return self.objective
+        cached_step, objective = self._step_objective
+        if cached_step != step:  # built once per optimiser step, shared by its micro-batches
+            objective = self.schedule.objective_at(self.objective, step)
+            self._step_objective = (step, objective)
+        return objective
 
     def _unlabeled_batch(self, k: int):
         """Process r's share of the k-th global unlabeled batch, on the loop's schedule (``data.unlabeled_indices``)."""
@@ -187,16 +228,18 @@ class AdversarialTrainer(Trainer):
         inputs = self._prepare_inputs(inputs)
         n = getattr(self, "current_gradient_accumulation_steps", None) or self.args.gradient_accumulation_steps
         k = self._next_micro_step()
+        objective = self.objective_at(self.state.global_step)
+        clean = self.schedule.clean(self.state.global_step)
 
         def backward(loss: torch.Tensor, **kwargs) -> None:
             self.accelerator.backward(loss / n, **kwargs)
 
         with self.compute_loss_context_manager():
-            out = self.objective.step(
+            out = objective.step(
                 self.surface(model),
                 inputs,
                 backward=backward,
-                unlabeled=self._unlabeled_batch(k),
+                unlabeled=None if clean else self._unlabeled_batch(k),
                 step=self.state.global_step,
                 generator=step_generator(self.args.seed, self.args.process_index, k, self.args.device),
             )
@@ -235,6 +278,8 @@ class AdversarialTrainer(Trainer):
                     mean = self.accelerator.reduce(mean.to(self.args.device), reduction="mean")
                 logs[f"adv/{name}"] = round(float(mean), 6)
             self._logged = {}
+            if self.schedule.active:  # logged after the optimiser step: global_step already counts it
+                logs["adv/eps_scale"] = self.schedule.factor(self.state.global_step - 1)
         super().log(logs, *args, **kwargs)
 
     def compute_loss(
