@@ -196,3 +196,45 @@ def test_bad_batches_raise_before_any_pass(name, change, word):
     with pytest.raises(ValueError, match=word):
         build_objective(name, eps=0.1).step(VectorSurface(model), change(batch))
     assert model.forwards == 0
+
+
+def test_an_objective_describes_what_it_trains_on():
+    """``describe`` tells objectives apart by every setting of every term (ε, ξ, weights, norm) and not by how
+    they were built: by name and by hand alike; a user's term by its public attributes, a source model by its
+    surface's class."""
+    from textadv.objectives import AdversarialTerm, Objective, Term, VATTerm
+
+    by_name = build_objective("at+vat", eps=2.0, xi=0.1, adv_weight=0.5)
+    by_hand = Objective(1.0, (AdversarialTerm(2.0, 2, 0.5), VATTerm(2.0, 0.1, 2, 1, 0.5)), name="at+vat")
+    assert (
+        by_name.describe()
+        == by_hand.describe()
+        == {
+            "name": "at+vat",
+            "clean_weight": 1.0,
+            "terms": [
+                {
+                    "term": "AdversarialTerm",
+                    "settings": {"eps": 2.0, "norm": 2, "weight": 0.5, "predicted_labels": False},
+                },
+                {"term": "VATTerm", "settings": {"eps": 2.0, "xi": 0.1, "norm": 2, "iterations": 1, "weight": 0.5}},
+            ],
+        }
+    )
+    for other in (
+        build_objective("at+vat", eps=2.0, xi=0.2, adv_weight=0.5),
+        build_objective("at+vat", eps=2.0, xi=0.1, adv_weight=1.0),
+        build_objective("at+vat", eps=2.0, xi=0.1, adv_weight=0.5).scaled(0.5),
+    ):
+        assert other.describe() != by_name.describe()
+
+    class Smoothness(Term):  # a user's term that is not a dataclass
+        def __init__(self, scale):
+            self.scale, self._cache = scale, object()
+
+    assert Objective(1.0, (Smoothness(0.3),)).describe()["terms"] == [
+        {"term": "Smoothness", "settings": {"scale": 0.3}}
+    ]
+    source = VectorSurface(LogisticRegression(torch.ones(2), 0.0))
+    ensemble = build_objective("ensemble", eps=0.1, sources=[source], alpha=0.5)
+    assert ensemble.describe()["terms"][0]["settings"]["sources"] == ["VectorSurface"]

@@ -1,6 +1,9 @@
 """The transformers.Trainer adapter runs the same objective step as the library, and trains."""
 
 import copy
+import json
+import re
+import shutil
 
 import pytest
 import torch
@@ -60,8 +63,19 @@ def tiny_model(tokenizer, seed=0, dropout=0.0):
     return HFTextClassifier(hf, word_frequencies(tokenizer, TEXTS))
 
 
-def trainer_for(model, tokenizer, tmp_path, objective, schedule=(0, 0), unlabeled=None, **args):
-    """A Trainer on the 8 TEXTS, one process on CPU, no clipping, no checkpoints; ``schedule``: (W, R)."""
+def trainer_for(
+    model,
+    tokenizer,
+    tmp_path,
+    objective,
+    schedule=(0, 0),
+    unlabeled=None,
+    objective_settings=None,
+    unlabeled_batch_size=None,
+    **args,
+):
+    """A Trainer on the 8 TEXTS, one process on CPU, no clipping, no checkpoints; ``schedule``: (W, R);
+    ``objective_settings``: SETTINGS[objective] unless given."""
     defaults = dict(
         output_dir=str(tmp_path),
         per_device_train_batch_size=4,
@@ -81,8 +95,9 @@ def trainer_for(model, tokenizer, tmp_path, objective, schedule=(0, 0), unlabele
         data_collator=TextCollator(pad_id_of(tokenizer)),
         train_dataset=encode_examples(tokenizer, TEXTS, LABELS, 32),
         objective=objective,
-        objective_settings=SETTINGS.get(objective),
+        objective_settings=objective_settings or (SETTINGS.get(objective) if isinstance(objective, str) else None),
         unlabeled_dataset=unlabeled,
+        unlabeled_batch_size=unlabeled_batch_size,
         **dict(zip(("adv_warmup_steps", "eps_ramp_steps"), schedule)),
     )
 
@@ -351,21 +366,156 @@ def test_with_the_schedule_off_or_over_the_adapter_steps_as_before(tokenizer, tm
     assert torch.equal(loss_off, loss_after) and _same(grads_off, grads_after)
 
 
-def test_a_resumed_run_continues_the_schedule_from_the_checkpoints_step(tokenizer, tmp_path):
-    """Interrupted at step 3 of a ramp (W = 1, R = 4) and resumed from Trainer's checkpoint, the run logs the
-    factors 1/2, 3/4, 1 of steps 4-6 and reaches the weights of the uninterrupted run bit for bit."""
-    settings = dict(schedule=(1, 4), lr_scheduler_type="constant", save_strategy="steps", save_steps=3)
-    straight = tiny_model(tokenizer)
-    trainer = trainer_for(straight, tokenizer, tmp_path / "straight", "at", max_steps=6, **settings)
-    trainer.train()
-    assert [h["adv/eps_scale"] for h in _logs(trainer)] == [0, 0, 0.25, 0.5, 0.75, 1]
+# -- checkpoints hold the adapter's settings; a resume with others is refused -----------------------------------
 
-    trainer_for(tiny_model(tokenizer), tokenizer, tmp_path / "cut", "at", max_steps=3, **settings).train()
+RESUMED = dict(schedule=(1, 4), lr_scheduler_type="constant", save_strategy="steps", save_steps=3)
+
+
+@pytest.fixture(scope="module")
+def interrupted(tokenizer, tmp_path_factory):
+    """AT (ε = 1) under a ramp (W = 1, R = 4), checkpoints every 3 steps: the uninterrupted 6-step run (its
+    directory, weights and logs) and a run stopped after step 3 (its directory, holding checkpoint-3)."""
+    root = tmp_path_factory.mktemp("interrupted")
+    straight = tiny_model(tokenizer)
+    trainer = trainer_for(straight, tokenizer, root / "straight", "at", max_steps=6, **RESUMED)
+    trainer.train()
+    trainer_for(tiny_model(tokenizer), tokenizer, root / "cut", "at", max_steps=3, **RESUMED).train()
+    return {"straight": root / "straight", "weights": _weights(straight), "logs": _logs(trainer), "cut": root / "cut"}
+
+
+def _files(directory):
+    """Every file under ``directory`` with its bytes, and every folder: what a refused resume must leave alone."""
+    paths = sorted(directory.rglob("*"))
+    return {str(p.relative_to(directory)): p.read_bytes() if p.is_file() else None for p in paths}
+
+
+AT_SETTINGS = {
+    "objective": {
+        "name": "at",
+        "clean_weight": 1.0,
+        "terms": [
+            {"term": "AdversarialTerm", "settings": {"eps": 1.0, "norm": 2, "weight": 1.0, "predicted_labels": False}}
+        ],
+    },
+    "adv_warmup_steps": 1,
+    "eps_ramp_steps": 4,
+    "unlabeled_examples": None,
+    "unlabeled_batch_size": None,
+}
+
+
+def test_every_checkpoint_holds_the_adapters_settings(tokenizer, tmp_path, interrupted):
+    """checkpoint-3 and checkpoint-6 each hold adversarial_settings.json with the objective's terms and their
+    settings, the schedule and the unlabeled set; with VAT on an unlabeled set, its size and batch size and ξ."""
+    checkpoints = sorted(p.name for p in interrupted["straight"].iterdir() if p.name.startswith("checkpoint-"))
+    assert checkpoints == ["checkpoint-3", "checkpoint-6"]
+    for name in checkpoints:
+        saved = json.loads((interrupted["straight"] / name / "adversarial_settings.json").read_text())
+        assert saved == {"format_version": 1, "trainer": "AdversarialTrainer", "settings": AT_SETTINGS}
+
+    unlabeled = encode_examples(tokenizer, TEXTS[:6], None, 32)
+    trainer = trainer_for(
+        tiny_model(tokenizer),
+        tokenizer,
+        tmp_path,
+        "vat",
+        unlabeled=unlabeled,
+        unlabeled_batch_size=3,
+        max_steps=1,
+        save_strategy="steps",
+    )
+    trainer.train()
+    saved = json.loads((tmp_path / "checkpoint-1" / "adversarial_settings.json").read_text())["settings"]
+    vat = {"eps": 1.0, "xi": 0.1, "norm": 2, "iterations": 1, "weight": 1.0}
+    assert saved["objective"]["terms"] == [{"term": "VATTerm", "settings": vat}]
+    assert (saved["unlabeled_examples"], saved["unlabeled_batch_size"]) == (6, 3)
+    assert (saved["adv_warmup_steps"], saved["eps_ramp_steps"]) == (0, 0)
+
+
+def test_a_resume_with_the_same_settings_continues_the_run_bit_for_bit(tokenizer, tmp_path, interrupted):
+    """Interrupted at step 3 of the ramp and resumed (``resume_from_checkpoint=True``: the last checkpoint) with
+    the same settings, given as a built Objective instead of a name, the run logs the factors 1/2, 3/4, 1 of
+    steps 4-6 and reaches the weights of the uninterrupted run bit for bit."""
+    assert [h["adv/eps_scale"] for h in interrupted["logs"]] == [0, 0, 0.25, 0.5, 0.75, 1]
+    shutil.copytree(interrupted["cut"], tmp_path / "cut")
     resumed = tiny_model(tokenizer, seed=1)  # the checkpoint's weights replace these
-    trainer = trainer_for(resumed, tokenizer, tmp_path / "cut", "at", max_steps=6, **settings)
-    trainer.train(resume_from_checkpoint=str(tmp_path / "cut" / "checkpoint-3"))
+    same = build_objective("at", eps=1.0)
+    trainer = trainer_for(resumed, tokenizer, tmp_path / "cut", same, max_steps=6, **RESUMED)
+    trainer.train(resume_from_checkpoint=True)
     assert [h["adv/eps_scale"] for h in _logs(trainer) if h["step"] > 3] == [0.5, 0.75, 1]
-    assert _same(_weights(straight), _weights(resumed))
+    assert _same(interrupted["weights"], _weights(resumed))
+
+
+REFUSED = {
+    "eps": (
+        dict(objective="at", objective_settings={"eps": 2.0}),
+        "objective.AdversarialTerm.eps: 1.0 -> 2.0",
+    ),
+    "objective": (
+        dict(objective="vat"),
+        "objective: 'at' -> 'vat'; objective.terms: ['AdversarialTerm'] -> ['VATTerm']",
+    ),
+    "ramp": (dict(objective="at", schedule=(1, 2)), "eps_ramp_steps: 4 -> 2"),
+    "warm-up and eps": (
+        dict(objective="at", objective_settings={"eps": 0.5}, schedule=(0, 4)),
+        "objective.AdversarialTerm.eps: 1.0 -> 0.5; adv_warmup_steps: 1 -> 0",
+    ),
+    "a user's objective": ("weight", "objective.AdversarialTerm.weight: 1.0 -> 0.5"),
+    "an unlabeled set": ("unlabeled", "unlabeled_examples: None -> 8; unlabeled_batch_size: None -> 4"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_resume_with_other_settings_is_refused_before_anything_changes(tokenizer, interrupted, case):
+    """A changed ε, objective, ramp, warm-up, term weight of a hand-built Objective or unlabeled set: resuming
+    (from the path or with True) raises one ValueError naming each changed setting, old -> new, before Trainer
+    loads the checkpoint (the model keeps its own weights, no step is counted) and every file of the run
+    directory is byte for byte what it was."""
+    from textadv.objectives import AdversarialTerm, Objective
+
+    changed, named = REFUSED[case]
+    if changed == "weight":
+        changed = dict(objective=Objective(1.0, (AdversarialTerm(1.0, weight=0.5),), name="at"))
+    elif changed == "unlabeled":
+        changed = dict(objective="at", unlabeled=encode_examples(tokenizer, TEXTS, None, 32))
+    settings = {**RESUMED, **changed}
+    before = _files(interrupted["cut"])
+    model = tiny_model(tokenizer, seed=1)
+    start = _weights(model)
+    trainer = trainer_for(model, tokenizer, interrupted["cut"], max_steps=6, **settings)
+    for resume in (True, str(interrupted["cut"] / "checkpoint-3")):
+        with pytest.raises(ValueError) as error:
+            trainer.train(resume_from_checkpoint=resume)
+        message = str(error.value)
+        assert message.startswith(f"cannot resume from {interrupted['cut'] / 'checkpoint-3'}")
+        assert f"({named})" in message
+    assert trainer.state.global_step == 0 and _same(start, _weights(model))
+    assert _files(interrupted["cut"]) == before
+
+
+def test_a_checkpoint_without_the_settings_file_resumes_with_a_warning(tokenizer, tmp_path, interrupted):
+    """A checkpoint as plain Trainer (or an older adapter) writes it: the resume warns that the settings could not
+    be checked and continues the run to the uninterrupted weights; its new checkpoint holds the file."""
+    shutil.copytree(interrupted["cut"], tmp_path / "cut")
+    (tmp_path / "cut" / "checkpoint-3" / "adversarial_settings.json").unlink()
+    resumed = tiny_model(tokenizer, seed=1)
+    trainer = trainer_for(resumed, tokenizer, tmp_path / "cut", "at", max_steps=6, **RESUMED)
+    with pytest.warns(UserWarning, match="holds no adversarial_settings.json .* could not be checked"):
+        trainer.train(resume_from_checkpoint=str(tmp_path / "cut" / "checkpoint-3"))
+    assert _same(interrupted["weights"], _weights(resumed))
+    saved = json.loads((tmp_path / "cut" / "checkpoint-6" / "adversarial_settings.json").read_text())
+    assert saved["settings"] == AT_SETTINGS
+
+
+def test_a_damaged_settings_file_is_refused_naming_it(tokenizer, tmp_path, interrupted):
+    shutil.copytree(interrupted["cut"], tmp_path / "cut")
+    path = tmp_path / "cut" / "checkpoint-3" / "adversarial_settings.json"
+    path.write_text('{"settings": {"eps": 1.0}}')
+    before = _files(tmp_path / "cut")
+    trainer = trainer_for(tiny_model(tokenizer), tokenizer, tmp_path / "cut", "at", max_steps=6, **RESUMED)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))} does not hold AdversarialTrainer settings"):
+        trainer.train(resume_from_checkpoint=True)
+    assert _files(tmp_path / "cut") == before
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,18 @@ def _default_backward(loss: Tensor, **kwargs) -> None:
     loss.backward(**kwargs)
 
 
+def _setting(value: Any) -> Any:
+    """A setting as :meth:`Term.describe` reports it: numbers, strings, booleans and ``None`` as they are,
+    sequences and mappings item by item, any other object (a source model's surface) by its class name."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_setting(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _setting(v) for k, v in value.items()}
+    return type(value).__name__
+
+
 @dataclass
 class CleanPass:
     """What the shared clean pass produced, handed to every term."""
@@ -94,6 +106,18 @@ class Term:
     def loss(self, clean: CleanPass, unlabeled: Optional[Batch] = None) -> Tensor:
         raise NotImplementedError
 
+    def describe(self) -> dict:
+        """The term's settings, to tell whether two runs train the same objective (a resumed Trainer run,
+        :class:`~textadv.train.trainer.AdversarialTrainer`): a dataclass term's fields (ε, ξ, norm, weight, ...),
+        another term's public instance attributes; an object that is not a number, string, boolean or a
+        sequence of them is described by its class name only (EnsembleTerm's source models: their surfaces'
+        classes, not their weights). A term whose behaviour hangs on anything else says so in its override."""
+        if dataclasses.is_dataclass(self):
+            items = [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
+        else:
+            items = [(k, v) for k, v in vars(self).items() if not k.startswith("_")]
+        return {name: _setting(value) for name, value in items}
+
     def scaled(self, factor: float) -> "Term":
         """The same term with its perturbation budget ε multiplied by ``factor`` (the ε schedule of
         :mod:`textadv.train.schedule`). A dataclass term with an ``eps`` field gets ``eps · factor``;
@@ -122,6 +146,15 @@ class Objective:
     def __post_init__(self) -> None:
         if self.clean_weight < 0:
             raise ValueError(f"clean_weight must be >= 0, got {self.clean_weight}")
+
+    def describe(self) -> dict:
+        """``{"name", "clean_weight", "terms": [{"term": class name, "settings": Term.describe()}, ...]}``: what
+        the objective trains on, the same for an objective built by name and for the equal one built by hand."""
+        return {
+            "name": self.name,
+            "clean_weight": self.clean_weight,
+            "terms": [{"term": type(t).__name__, "settings": t.describe()} for t in self.terms],
+        }
 
     def scaled(self, factor: float) -> "Objective":
         """Every term at ``factor`` times its ε (:meth:`Term.scaled`); the clean weight is unchanged."""

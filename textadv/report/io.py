@@ -149,6 +149,12 @@ def write_json(path: PathLike, data: Any) -> Path:
     return write_text(path, json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
 
 
+def as_written(value: Any) -> Any:
+    """``value`` as :func:`write_json` writes it and :func:`read_json` reads it back (tuples become lists,
+    NaN and inf strings), for comparing settings in memory with saved ones."""
+    return json.loads(json.dumps(_jsonable(value)))
+
+
 def read_json_object(path: PathLike) -> dict:
     """The JSON object (``{...}``) in ``path``; ``ValueError`` naming the file when it is not one."""
     data = read_json(path)

@@ -92,6 +92,25 @@ def check_writable(path: PathLike) -> None:
         ) from None
 
 
+def setting_changes(saved: Mapping[str, Any], given: Mapping[str, Any]) -> list:
+    """``[(name, old, new), ...]``: the settings of ``given`` that ``saved`` holds with another value, in
+    ``given``'s order. Lists and tuples compare by their items; names ``saved`` lacks are left out."""
+    changes = []
+    for key, new in given.items():
+        if key not in saved:
+            continue
+        old = saved[key]
+        sequences = isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))
+        if not (list(old) == list(new) if sequences else old == new):
+            changes.append((key, old, new))
+    return changes
+
+
+def describe_changes(changes) -> str:
+    """``"name: old -> new; ..."`` for :func:`setting_changes`' list."""
+    return "; ".join(f"{key}: {old!r} -> {new!r}" for key, old, new in changes)
+
+
 def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]], resumable: Collection[str]) -> dict:
     """The saved settings with the changes in ``given`` that ``resumable`` allows; others are refused.
 
@@ -99,23 +118,20 @@ def resumed_settings(saved: Mapping[str, Any], given: Optional[Mapping[str, Any]
     tuples compare by their items. Unknown names and every change outside ``resumable`` raise one
     ``ValueError`` naming them all.
     """
-    settings = dict(saved)
-    refused = []
-    for key, value in (given or {}).items():
+    given = dict(given or {})
+    for key in given:
         if key not in saved:
             raise ValueError(f"unknown setting {key!r} for this run (known: {', '.join(sorted(saved))})")
-        old, new = saved[key], value
-        sequences = isinstance(old, (list, tuple)) and isinstance(new, (list, tuple))
-        same = list(old) == list(new) if sequences else old == new
-        if same:
-            continue
+    settings = dict(saved)
+    refused = []
+    for key, old, new in setting_changes(saved, given):
         if key in resumable:
             settings[key] = new
         else:
-            refused.append(f"{key}: {old!r} -> {new!r}")
+            refused.append((key, old, new))
     if refused:
         raise ValueError(
-            "cannot resume with different settings (" + "; ".join(refused) + "); only "
+            "cannot resume with different settings (" + describe_changes(refused) + "); only "
             f"{', '.join(sorted(resumable))} may change on resume"
         )
     return settings
@@ -232,9 +248,11 @@ __all__ = [
     "REPORT_FILE",
     "RunDir",
     "check_writable",
+    "describe_changes",
     "on_main",
     "open_run",
     "resumed_settings",
     "run_job",
     "saved_config",
+    "setting_changes",
 ]

@@ -46,9 +46,30 @@ How a Trainer step maps onto an objective step:
   resumed from a Trainer checkpoint, whose ``global_step`` is restored, continues the schedule where it
   stopped. Warm-up steps run ``Objective.clean_only()`` (the step of ``"none"``: no term, no extra pass,
   no unlabeled batch collated), ramp steps ``Objective.scaled(f)``, later steps the objective as built.
-  Both at 0 (the default) leave the adapter's steps as they were. Like ``objective`` and
-  ``objective_settings``, the two values live in the user's script, not in the checkpoint: resume with
-  the values the run started with.
+  Both at 0 (the default) leave the adapter's steps as they were.
+- **Checkpoints and resuming.** Every checkpoint Trainer writes (``checkpoint-N/``) also holds
+  ``adversarial_settings.json`` (:data:`SETTINGS_FILE`, :meth:`AdversarialTrainer.training_settings`): the
+  objective as :meth:`Objective.describe <textadv.objectives.Objective.describe>` reports it (its name, clean
+  weight and each term's class and settings: ε, ξ, norm, weight, iterations, ...), ``adv_warmup_steps``,
+  ``eps_ramp_steps``, the number of unlabeled examples (``null``: none given) and ``unlabeled_batch_size``
+  (``null`` without an unlabeled set, which leaves it unused). ``train(resume_from_checkpoint=...)`` (a path,
+  or ``True``: Trainer's last checkpoint in ``output_dir``) compares them with the trainer's own before Trainer
+  loads anything or runs a step, and refuses every difference in one ``ValueError`` naming each setting, old
+  -> new (:func:`textadv.report.runs.setting_changes`, the comparison of the accelerate loop's resume); a
+  refused resume writes nothing. A checkpoint without the file (plain ``transformers.Trainer``, an
+  adapter before it saved its settings) resumes with a warning that the settings could not be checked.
+  ``TrainingArguments`` (seed, batch size, number of processes, ...) are Trainer's and not compared; nor are
+  ``surface_fn`` and the data themselves, beyond the size of the unlabeled set.
+
+  The hooks: the file is written by an override of ``Trainer._save_checkpoint(model, trial, ...)``, the one
+  method through which Trainer writes every checkpoint (the periodic saves and the just-in-time checkpoint of
+  ``trainer_jit_checkpoint``, which calls it directly, with no ``on_save`` callback), before the base class
+  saves the rest, so ``trainer_state.json``, which Trainer needs to resume, is written after it and Trainer's
+  rotation and Hub upload see it. The method is private, but its name and its ``(model, trial)`` arguments
+  have stayed the same from the oldest supported transformers (4.40, which adds ``metrics``) to 5.x; extra
+  arguments are passed on (tested with transformers 5.23).
+  The check is in an override of the public ``train``, before ``super().train``: ahead of ``model_init``,
+  ``_load_from_checkpoint`` (which DeepSpeed and FSDP runs skip, loading later) and the first step.
 - **Logging.** The mean of each term since the last log (e.g. ``AdversarialTerm``, ``VATTerm``) and
   the clean loss are added to Trainer's logs as ``adv/<name>``; with a schedule, ``adv/eps_scale`` is
   the ε factor of the last optimiser step logged (0 in the warm-up), as the loop's ``eps_scale``.
@@ -59,21 +80,30 @@ How a Trainer step maps onto an objective step:
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections import Counter
+from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 from torch import nn
 from transformers import Trainer
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from ..objectives import Objective, build_objective
+from ..report.io import as_written, read_json_object, write_json
+from ..report.runs import describe_changes, setting_changes
 from ..surfaces import Surface, TextSurface
 from .data import dataset_size, take, unlabeled_indices
 from .guard import check_step, grad_norm
+from .launch import warn_on_main
 from .processes import Processes, combine_gradients
 from .schedule import EpsSchedule
 from .seed import step_generator
 
 SurfaceFactory = Callable[[nn.Module], Surface]
+SETTINGS_FILE = "adversarial_settings.json"  # in every checkpoint-N/ of an AdversarialTrainer
+SETTINGS_FORMAT = 1
 
 
 def _objective_from(objective: Union[Objective, str], settings: Optional[Mapping[str, Any]]) -> Objective:
@@ -104,6 +134,25 @@ def _schedule_for(objective: Objective, adv_warmup_steps: int, eps_ramp_steps: i
     return schedule
 
 
+def _flat_settings(settings: Mapping[str, Any]) -> dict:
+    """:meth:`AdversarialTrainer.training_settings` as one level of named settings, the names a refusal shows:
+    ``objective`` (its name), ``objective.clean_weight``, ``objective.terms`` (the terms' classes) and
+    ``objective.<Term>.<setting>`` (``<Term>[i]`` when a class occurs more than once), then the others."""
+    objective = settings["objective"]
+    terms = [term["term"] for term in objective["terms"]]
+    flat = {"objective": objective["name"], "objective.clean_weight": objective["clean_weight"]}
+    flat["objective.terms"] = terms
+    counts, seen = Counter(terms), Counter()
+    for term in objective["terms"]:
+        name = term["term"]
+        label = name if counts[name] == 1 else f"{name}[{seen[name]}]"
+        seen[name] += 1
+        for key, value in term["settings"].items():
+            flat[f"objective.{label}.{key}"] = value
+    flat.update((key, value) for key, value in settings.items() if key != "objective")
+    return flat
+
+
 class AdversarialTrainer(Trainer):
     """A ``transformers.Trainer`` whose training step is ``objective.step`` on a text surface.
 
@@ -122,6 +171,9 @@ class AdversarialTrainer(Trainer):
         eps_ramp_steps: then every term's ε grows linearly from 0 to the objective's over N optimiser steps
             (PGD's step size with it, VAT's ξ not); 0: none. Both: :mod:`textadv.train.schedule`, a deviation
             from Miyato's and Madry's recipes, off by default; the names and rules of ``TrainConfig``.
+
+    Checkpoints hold these settings (:data:`SETTINGS_FILE`) and :meth:`train` refuses to resume one with
+    others (module docstring: "Checkpoints and resuming").
     """
 
     def __init__(
@@ -182,6 +234,69 @@ class AdversarialTrainer(Trainer):
         self._micro_step = (-1, 0)  # (global_step, micro-batches already run in it)
         self._step_objective = (-1, self.objective)  # (global_step, the scheduled objective of that step)
         self._logged = {}  # name -> [sum of detached values, count]
+
+    # -- checkpoints and resuming --------------------------------------------------------------
+
+    def training_settings(self) -> dict:
+        """The settings of this trainer that shape the run's trajectory beyond ``TrainingArguments``, as saved
+        in every checkpoint and compared on resume (module docstring: "Checkpoints and resuming")."""
+        unlabeled = self.unlabeled_dataset is not None
+        return {
+            "objective": self.objective.describe(),
+            "adv_warmup_steps": self.schedule.warmup,
+            "eps_ramp_steps": self.schedule.ramp,
+            "unlabeled_examples": dataset_size(self.unlabeled_dataset) if unlabeled else None,
+            "unlabeled_batch_size": self.unlabeled_batch_size if unlabeled else None,
+        }
+
+    def _save_checkpoint(self, model: nn.Module, trial: Any, *args, **kwargs) -> None:
+        """Trainer's checkpoint, with :data:`SETTINGS_FILE` written (atomically) into its folder first."""
+        if self.args.should_save:
+            folder = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = {"format_version": SETTINGS_FORMAT, "trainer": type(self).__name__}
+            write_json(folder / SETTINGS_FILE, {**saved, "settings": self.training_settings()})
+        super()._save_checkpoint(model, trial, *args, **kwargs)
+
+    def check_resume(self, checkpoint: Union[str, os.PathLike]) -> None:
+        """``ValueError`` naming every setting (old -> new) in which this trainer differs from the one that wrote
+        ``checkpoint``; a warning when ``checkpoint`` holds no :data:`SETTINGS_FILE`. Reads only."""
+        path = Path(checkpoint) / SETTINGS_FILE
+        if not path.is_file():
+            warn_on_main(
+                f"{checkpoint} holds no {SETTINGS_FILE} (a checkpoint of transformers.Trainer or of an older "
+                "AdversarialTrainer): the objective, ε schedule and unlabeled set of the resumed run could not be "
+                "checked against the checkpoint's; resuming with the ones this trainer was given",
+                stacklevel=3,
+            )
+            return
+        saved = read_json_object(path)
+        try:
+            old = _flat_settings(saved["settings"])
+        except (KeyError, TypeError, AttributeError):
+            raise ValueError(
+                f"{path} does not hold AdversarialTrainer settings (a JSON object with 'settings' holding "
+                "'objective' with 'name', 'clean_weight' and 'terms'); remove it to resume unchecked"
+            ) from None
+        changes = setting_changes(old, _flat_settings(as_written(self.training_settings())))
+        if changes:
+            raise ValueError(
+                f"cannot resume from {checkpoint}: it was trained with other AdversarialTrainer settings "
+                f"({describe_changes(changes)}); build the trainer with the checkpoint's settings to continue "
+                "that run, or train a new run in another output_dir"
+            )
+
+    def train(self, resume_from_checkpoint: Union[str, os.PathLike, bool, None] = None, *args, **kwargs):
+        """``Trainer.train``; a resume is first checked against the checkpoint's settings (:meth:`check_resume`).
+
+        ``True`` is the last ``checkpoint-N`` in ``args.output_dir``, as Trainer resolves it; a path or ``True``
+        that names no checkpoint is left to Trainer's own error.
+        """
+        if resume_from_checkpoint is True and os.path.isdir(self.args.output_dir):
+            resume_from_checkpoint = get_last_checkpoint(self.args.output_dir) or True
+        if isinstance(resume_from_checkpoint, (str, os.PathLike)) and os.path.isdir(resume_from_checkpoint):
+            self.check_resume(resume_from_checkpoint)
+        return super().train(resume_from_checkpoint, *args, **kwargs)
 
     # -- the step -------------------------------------------------------------------------------
 
