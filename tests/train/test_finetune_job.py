@@ -173,6 +173,7 @@ def test_short_real_run_learns(corpus, tmp_path):
         corpus,
         adv="none",
         glove=True,
+        embedding_dim=None,  # GloVe's 50
         hidden_size=32,
         train_limit=None,
         epochs=2,
