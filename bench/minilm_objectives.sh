@@ -9,7 +9,7 @@
 #    final validation accuracy (history.json, ties to the smaller ε) wins. The test split is not
 #    looked at for this choice. The winning ε is reused for VAT and AT+VAT (no sweep of their own).
 # 2. none, then at, vat, at+vat at that ε, seeds $SEEDS (AT's seed-0 run is the sweep's run).
-# 3. A table of test error mean ± sample std per objective.
+# 3. A table of test error mean ± sample std per objective, then each objective against none (bench/seed_stats.py).
 # 4. With VAT_CHECK=1: VAT, seed 0, at the other ε of the grid, printing validation accuracy only, to
 #    see whether AT's ε is also VAT's best on validation (reported, never used to pick ε).
 # A run whose metrics.json exists is read back, not re-run, so an interrupted sweep can be restarted.
@@ -97,6 +97,16 @@ for adv in advs:
           f"{' '.join(f'{e:.2f}' for e in errs)} | {statistics.mean(vals):.2f} | "
           f"{statistics.mean(m['train']['seconds'] for m in ms):.0f} |")
 EOF
+
+# Each objective against none, paired by seed and Welch (t and p; textadv.report.stats).
+if [[ " $ADVS " == *" none "* ]]; then
+  others=()
+  for adv in $ADVS; do [ "$adv" = none ] || others+=("$adv=$ROOT/$adv-eps$best_eps-seed{seed}"); done
+  if [ ${#others[@]} -gt 0 ]; then
+    echo
+    "$PY" "$(dirname "$0")/seed_stats.py" "$ROOT/none-eps$best_eps-seed{seed}" "${others[@]}" --seeds $SEEDS
+  fi
+fi
 
 if [ "${VAT_CHECK:-0}" = 1 ]; then
   for eps in $EPS_GRID; do
