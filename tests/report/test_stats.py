@@ -14,8 +14,8 @@ def test_paired_t_and_its_p_value_match_the_closed_form_of_two_degrees_of_freedo
     objective = {0: 22.01, 1: 20.37, 2: 21.70}
     c = compare_seeds(objective, baseline)
     d = [objective[s] - baseline[s] for s in baseline]
-    t = -statistics.mean(d) / (statistics.stdev(d) / math.sqrt(3))
-    assert c.paired_t == pytest.approx(t) and c.paired_t > 0  # positive: the objective is below
+    t = statistics.mean(d) / (statistics.stdev(d) / math.sqrt(3))
+    assert c.paired_t == pytest.approx(t) and c.paired_t < 0  # negative: the objective is below
     assert c.paired_p == pytest.approx(1 - abs(t) / math.sqrt(t * t + 2), rel=1e-9)
     assert (c.below, c.paired_seeds) == (3, 3)
     assert c.paired_mean == pytest.approx(statistics.mean(d)) and c.paired_std == pytest.approx(statistics.stdev(d))
@@ -25,7 +25,7 @@ def test_welch_t_and_degrees_of_freedom_by_hand_and_the_one_degree_tail_is_cauch
     a, b = {0: 1.0, 1: 2.0, 2: 4.0}, {0: 5.0, 1: 5.5, 2: 6.5, 3: 8.0}
     c = compare_seeds(a, b)
     va, vb = statistics.variance(a.values()) / 3, statistics.variance(b.values()) / 4
-    assert c.welch_t == pytest.approx((statistics.mean(b.values()) - statistics.mean(a.values())) / math.sqrt(va + vb))
+    assert c.welch_t == pytest.approx((statistics.mean(a.values()) - statistics.mean(b.values())) / math.sqrt(va + vb))
     assert c.welch_df == pytest.approx((va + vb) ** 2 / (va**2 / 2 + vb**2 / 3))
     # Paired over the 3 shared seeds only; with 2 of them (df 1) the tail is Cauchy's: 1 - 2 atan|t| / pi.
     two = compare_seeds({0: 1.0, 1: 2.5}, {0: 2.0, 1: 3.0})

@@ -11,8 +11,9 @@ the same data. :func:`compare_seeds` gives, for a metric where lower is better (
 - the two-sided p-value of each t (Student's t distribution, :mod:`scipy.stats`).
 
 The t-tests assume roughly normal per-seed errors; with 3 seeds they are a rough guide, which is why
-the pages also give every per-seed number. t is positive when the objective is *below* the baseline
-(an improvement for an error).
+the pages also give every per-seed number. t has the sign of the difference objective − baseline:
+negative when the objective is *below* the baseline (an improvement for an error), as the paired
+difference column reads.
 """
 
 from __future__ import annotations
@@ -69,13 +70,13 @@ def compare_seeds(objective: Mapping[int, float], baseline: Mapping[int, float])
     paired_std = _std(diffs)
     paired_t = paired_p = None
     if paired_std is not None and paired_std > 0:
-        paired_t = -statistics.mean(diffs) / (paired_std / math.sqrt(len(diffs)))
+        paired_t = statistics.mean(diffs) / (paired_std / math.sqrt(len(diffs)))
         paired_p = _two_sided_p(paired_t, len(diffs) - 1)
     welch_t = welch_df = welch_p = None
     if len(a) > 1 and len(b) > 1:
         va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
         if va + vb > 0:
-            welch_t = (statistics.mean(b) - statistics.mean(a)) / math.sqrt(va + vb)
+            welch_t = (statistics.mean(a) - statistics.mean(b)) / math.sqrt(va + vb)
             welch_df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
             welch_p = _two_sided_p(welch_t, welch_df)
     return SeedComparison(
