@@ -8,6 +8,16 @@ from textadv.train import seed_everything
 from textadv.vision import load_images
 
 
+#: ε-schedule settings every entry point refuses (TrainConfig, the Trainer adapter), with the name the error
+#: must start with: negative, fractional and boolean step counts.
+BAD_SCHEDULES = [
+    ({"adv_warmup_steps": -1}, "adv_warmup_steps"),
+    ({"eps_ramp_steps": -5}, "eps_ramp_steps"),
+    ({"eps_ramp_steps": 2.5}, "eps_ramp_steps"),
+    ({"adv_warmup_steps": True}, "adv_warmup_steps"),
+]
+
+
 def tiny_data(train_size: int = 69):
     """Real 8×8 digits (scikit-learn) or MNIST; 8×8 digits keep the tests fast."""
     split = load_images("digits", seed=0, train_size=train_size, test_size=60)

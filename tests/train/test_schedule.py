@@ -15,7 +15,7 @@ from textadv.train.data import epoch_order, take
 from textadv.train.schedule import EpsSchedule
 from textadv.train.seed import step_generator
 
-from _tiny import small_run, tiny_data, tiny_model
+from _tiny import BAD_SCHEDULES, small_run, tiny_data, tiny_model
 
 
 def _params(model):
@@ -165,15 +165,7 @@ def test_a_checkpoint_written_before_the_schedule_existed_resumes_with_it_off(tm
         small_run(tmp_path / "old", "pgd", max_steps=7, resume=True, warmup=2)
 
 
-@pytest.mark.parametrize(
-    "kwargs, name",
-    [
-        ({"adv_warmup_steps": -1}, "adv_warmup_steps"),
-        ({"eps_ramp_steps": -5}, "eps_ramp_steps"),
-        ({"eps_ramp_steps": 2.5}, "eps_ramp_steps"),
-        ({"adv_warmup_steps": True}, "adv_warmup_steps"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, name", BAD_SCHEDULES)
 def test_config_refuses_bad_schedules_naming_the_setting(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name} must be an integer >= 0"):
         TrainConfig(**kwargs)

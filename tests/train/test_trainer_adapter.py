@@ -27,6 +27,8 @@ from textadv.text import (  # noqa: E402
 from textadv.train.seed import step_generator  # noqa: E402
 from textadv.train.trainer import AdversarialTrainer  # noqa: E402
 
+from _tiny import BAD_SCHEDULES  # noqa: E402
+
 TEXTS = [
     "a gorgeous, witty, seductive movie.",
     "the plot is nothing but boilerplate clichés",
@@ -518,16 +520,7 @@ def test_a_damaged_settings_file_is_refused_naming_it(tokenizer, tmp_path, inter
     assert _files(tmp_path / "cut") == before
 
 
-@pytest.mark.parametrize(
-    "kwargs, name",
-    [
-        ({"adv_warmup_steps": -1}, "adv_warmup_steps"),
-        ({"eps_ramp_steps": -5}, "eps_ramp_steps"),
-        ({"eps_ramp_steps": 2.5}, "eps_ramp_steps"),
-        ({"adv_warmup_steps": True}, "adv_warmup_steps"),
-        ({"adv_warmup_steps": "3"}, "adv_warmup_steps"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, name", [*BAD_SCHEDULES, ({"adv_warmup_steps": "3"}, "adv_warmup_steps")])
 def test_bad_schedules_are_refused_naming_the_argument(tokenizer, tmp_path, kwargs, name):
     """The rule and message of TrainConfig and the jobs (textadv.train.schedule.check_steps), before Trainer starts."""
     with pytest.raises(ValueError, match=f"^{name} must be an integer >= 0"):
