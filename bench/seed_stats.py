@@ -18,32 +18,43 @@ default, printed in %).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
 
-from textadv.report import table
+from textadv.report import read_json, table
 from textadv.report.stats import compare_seeds, comparison_row
 
 
 def metric_of(run: Path, path: str) -> float:
-    value = json.loads((run / "metrics.json").read_text())
+    """The number at the dotted ``path`` of ``run/metrics.json`` (``textadv.report.read_json``: a damaged file
+    is a ``ValueError`` naming it)."""
+    value = read_json(run / "metrics.json")
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
-            raise SystemExit(f"error: {run / 'metrics.json'} has no {path!r}")
+            raise ValueError(f"{run / 'metrics.json'} has no {path!r}")
         value = value[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{run / 'metrics.json'}: {path!r} is {value!r}, not a number")
     return float(value)
 
 
 def per_seed(pattern: str, seeds, metric: str, scale: float) -> dict:
     if "{seed}" not in pattern:
-        raise SystemExit(f"error: the pattern {pattern!r} has no {{seed}}")
+        raise ValueError(f"the pattern {pattern!r} has no {{seed}}")
     runs = {s: Path(pattern.format(seed=s)) for s in seeds}
     return {s: scale * metric_of(r, metric) for s, r in runs.items() if (r / "metrics.json").exists()}
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except ValueError as error:  # a bad pattern or metrics.json, a non-finite value
+        print(f"seed_stats.py: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("baseline", help="the baseline's run directories, a pattern with {seed}")
     parser.add_argument("objectives", nargs="+", metavar="NAME=PATTERN", help="each objective's run directories")
@@ -54,12 +65,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     base = per_seed(args.baseline, args.seeds, args.metric, args.scale)
     if not base:
-        raise SystemExit(f"error: no finished baseline run matches {args.baseline!r} for seeds {args.seeds}")
+        raise ValueError(f"no finished baseline run matches {args.baseline!r} for seeds {args.seeds}")
     rows = [_row(args.baseline_name, base, None)]
     for spec in args.objectives:
         name, sep, pattern = spec.partition("=")
         if not sep or not name:
-            raise SystemExit(f"error: objectives are NAME=PATTERN, got {spec!r}")
+            raise ValueError(f"objectives are NAME=PATTERN, got {spec!r}")
         values = per_seed(pattern, args.seeds, args.metric, args.scale)
         if values:
             rows.append(_row(name, values, compare_seeds(values, base)))
